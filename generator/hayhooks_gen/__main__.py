@@ -1,0 +1,3 @@
+from hayhooks_gen.cli import main
+
+main()

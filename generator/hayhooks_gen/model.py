@@ -1,0 +1,139 @@
+"""The parsed model of a wrappers folder: plain, frozen data that the render stage reads.
+
+Expressions copied from wrapper code (annotations, defaults) are kept as a code template
+plus the symbols it references, so the renderer can import each symbol under a local
+name that cannot collide with anything else in the generated module.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+# Placeholder for the i-th reference inside an ``Expr.template``. A NUL byte cannot occur
+# in Python source outside a string literal, so the marker is unambiguous.
+REF_MARK = "\x00"
+
+
+def ref_marker(index: int) -> str:
+    return f"{REF_MARK}{index}{REF_MARK}"
+
+
+@dataclass(frozen=True, order=True)
+class Symbol:
+    """Something importable: ``from module import name``."""
+
+    module: str
+    name: str
+
+    @property
+    def qualname(self) -> str:
+        return f"{self.module}.{self.name}"
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A reference inside an expression: an imported symbol followed by attribute accesses."""
+
+    symbol: Symbol
+    attrs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Expr:
+    """An expression from wrapper code, rewritten so every non-builtin name is a ``Ref``."""
+
+    template: str
+    refs: tuple[Ref, ...] = ()
+    source: str = ""  # the original text, for inspect and messages
+
+
+class ReturnKind(enum.Enum):
+    JSON = "json"
+    RESPONSE = "response"  # a starlette/fastapi Response subclass: passed through untouched
+    STREAM = "stream"  # Generator / AsyncGenerator: text/plain chunks
+    SSE = "sse"  # SSEStream: text/event-stream chunks
+
+
+class ParamKind(enum.Enum):
+    POSITIONAL_OR_KEYWORD = "positional_or_keyword"
+    KEYWORD_ONLY = "keyword_only"
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    kind: ParamKind
+    annotation: Expr
+    default: Expr | None
+    description: str
+
+
+@dataclass(frozen=True)
+class Method:
+    name: str
+    is_async: bool
+    params: tuple[Param, ...]
+    returns: Expr | None
+    return_kind: ReturnKind | None
+    return_description: str | None
+    short_description: str | None
+    wants_headers: bool = False
+
+    @property
+    def requires_files(self) -> bool:
+        return any(p.name == "files" for p in self.params)
+
+
+RUN_METHODS = ("run_api", "run_api_async")
+CHAT_METHODS = ("run_chat_completion", "run_chat_completion_async")
+RESPONSE_METHODS = ("run_response", "run_response_async")
+UPLOAD_METHODS = ("run_file_upload",)
+KNOWN_METHODS = ("setup", *RUN_METHODS, *CHAT_METHODS, *RESPONSE_METHODS, *UPLOAD_METHODS)
+
+
+@dataclass(frozen=True)
+class WrapperFile:
+    """A file of a wrapper folder, copied into the service (Python files may be rewritten)."""
+
+    relpath: str  # relative to the pipeline folder, POSIX separators
+    content: bytes
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    name: str  # the route name, e.g. "my-pipe"
+    ident: str  # a Python identifier, e.g. "my_pipe"
+    folder: str  # folder path relative to the wrappers root
+    run: Method | None  # run_api_async wins over run_api
+    implemented: tuple[str, ...]  # which KNOWN_METHODS the class defines
+    skip_mcp: bool = False
+    skip_a2a: bool = False
+    a2a_card: str | None = None  # source text of the class attribute
+    files: tuple[WrapperFile, ...] = ()
+    hayhooks_names: tuple[str, ...] = ()  # names still imported from hayhooks after rewriting
+    runtime_names: tuple[str, ...] = ()  # Hayhooks names the generated runtime provides
+    uses_haystack: bool = False
+
+    @property
+    def has_chat(self) -> bool:
+        return any(m in self.implemented for m in CHAT_METHODS)
+
+    @property
+    def has_responses(self) -> bool:
+        return any(m in self.implemented for m in RESPONSE_METHODS)
+
+    @property
+    def has_file_upload(self) -> bool:
+        return "run_file_upload" in self.implemented
+
+
+@dataclass(frozen=True)
+class Service:
+    pipelines: tuple[Pipeline, ...]
+    package: str = "app"
+    extra_requirements: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def needs_hayhooks(self) -> bool:
+        return any(p.hayhooks_names for p in self.pipelines)

@@ -1,0 +1,346 @@
+"""Stage 2: read each pipeline's source with libcst into the frozen model.
+
+Never imports or runs wrapper code. Problems are collected per file and located lazily:
+libcst positions are computed only for a module that has something to report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import docstring_parser
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from hayhooks_gen.diagnostics import BuildError, Diagnostic
+from hayhooks_gen.discover import WRAPPER_FILE, Discovery, PipelineSource
+from hayhooks_gen.model import (
+    KNOWN_METHODS,
+    Expr,
+    Method,
+    Param,
+    ParamKind,
+    Pipeline,
+    ReturnKind,
+    Service,
+    WrapperFile,
+)
+from hayhooks_gen.resolve import Problem, qualname_of, resolve_expr, string_value
+from hayhooks_gen.rewrite import ImportRewriter, mentions_hayhooks
+from hayhooks_gen.scope import ModuleScope, collect_scope
+
+RESPONSE_CLASSES = frozenset(
+    f"{module}.{name}"
+    for module in ("fastapi.responses", "starlette.responses")
+    for name in (
+        "Response",
+        "HTMLResponse",
+        "PlainTextResponse",
+        "JSONResponse",
+        "RedirectResponse",
+        "StreamingResponse",
+        "FileResponse",
+        "ORJSONResponse",
+        "UJSONResponse",
+    )
+) | {"fastapi.Response", "starlette.responses.Response"}
+GENERATORS = frozenset(
+    f"{module}.{name}"
+    for module in ("typing", "typing_extensions", "collections.abc")
+    for name in ("Generator", "AsyncGenerator")
+)
+SSE_STREAM = "hayhooks.SSEStream"
+HEADERS = frozenset({"starlette.datastructures.Headers", "fastapi.datastructures.Headers"})
+RUN_CAPABLE = ("run_api", "run_api_async", *KNOWN_METHODS[3:7])
+
+
+@dataclass
+class _File:
+    """One source file under analysis, with the problems found in it."""
+
+    path: str  # relative to the wrappers root, for messages
+    module: cst.Module
+    problems: list[tuple[cst.CSTNode, str]] = field(default_factory=list)
+
+    def report(self, node: cst.CSTNode, message: str) -> None:
+        self.problems.append((node, message))
+
+    def diagnostics(self) -> list[Diagnostic]:
+        if not self.problems:
+            return []
+        positions = MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(PositionProvider)
+        out = []
+        for node, message in self.problems:
+            pos = positions.get(node)
+            line, col = (pos.start.line, pos.start.column + 1) if pos else (1, 1)
+            out.append(Diagnostic(self.path, line, col, message))
+        return out
+
+
+def _decode(path: str, content: bytes) -> str | Diagnostic:
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = content[: exc.start]
+        line = before.count(b"\n") + 1
+        col = exc.start - (before.rfind(b"\n") + 1) + 1
+        return Diagnostic(path, line, col, "source is not valid UTF-8")
+
+
+def _parse_module(path: str, content: bytes) -> cst.Module | Diagnostic:
+    text = _decode(path, content)
+    if isinstance(text, Diagnostic):
+        return text
+    try:
+        return cst.parse_module(text)
+    except cst.ParserSyntaxError as exc:
+        return Diagnostic(path, exc.editor_line, exc.editor_column, f"syntax error: {exc.message}")
+
+
+def _class_methods(scope: ModuleScope, cls: cst.ClassDef, seen: set[str]) -> dict[str, cst.FunctionDef]:
+    """Methods of ``cls``, including those of base classes defined in the same module."""
+    methods: dict[str, cst.FunctionDef] = {}
+    for base in reversed(cls.bases):
+        base_name = base.value.value if isinstance(base.value, cst.Name) else None
+        if base_name and base_name in scope.classes and base_name not in seen:
+            seen.add(base_name)
+            methods.update(_class_methods(scope, scope.classes[base_name], seen))
+    for stmt in cls.body.body:
+        if isinstance(stmt, cst.FunctionDef):
+            methods[stmt.name.value] = stmt
+    return methods
+
+
+def _class_attrs(cls: cst.ClassDef) -> dict[str, cst.BaseExpression]:
+    attrs: dict[str, cst.BaseExpression] = {}
+    for stmt in cls.body.body:
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        for small in stmt.body:
+            if isinstance(small, cst.Assign):
+                for target in small.targets:
+                    if isinstance(target.target, cst.Name):
+                        attrs[target.target.value] = small.value
+            elif (
+                isinstance(small, cst.AnnAssign)
+                and isinstance(small.target, cst.Name)
+                and small.value is not None
+            ):
+                attrs[small.target.value] = small.value
+    return attrs
+
+
+def _is_response_subclass(scope: ModuleScope, qual: str, seen: frozenset[str] = frozenset()) -> bool:
+    if qual in RESPONSE_CLASSES:
+        return True
+    prefix = f"{scope.module}."
+    if not qual.startswith(prefix) or qual in seen:
+        return False
+    cls = scope.classes.get(qual[len(prefix) :])
+    if cls is None:
+        return False
+    for base in cls.bases:
+        base_qual = qualname_of(scope, base.value)
+        if base_qual and _is_response_subclass(scope, base_qual, seen | {qual}):
+            return True
+    return False
+
+
+def _return_kind(scope: ModuleScope, node: cst.BaseExpression) -> ReturnKind:
+    if isinstance(node, cst.SimpleString | cst.ConcatenatedString):
+        text = string_value(node)
+        try:
+            node = cst.parse_expression((text or "").strip())
+        except cst.ParserSyntaxError:
+            return ReturnKind.JSON
+    qual = qualname_of(scope, node.value if isinstance(node, cst.Subscript) else node)
+    if qual in GENERATORS:
+        return ReturnKind.STREAM
+    if qual == SSE_STREAM:
+        return ReturnKind.SSE
+    if qual is not None and _is_response_subclass(scope, qual):
+        return ReturnKind.RESPONSE
+    return ReturnKind.JSON
+
+
+def _docstring(func: cst.FunctionDef) -> docstring_parser.Docstring:
+    text = func.get_docstring(clean=True) or ""
+    return docstring_parser.parse(text)
+
+
+def _method(source: _File, scope: ModuleScope, func: cst.FunctionDef) -> Method:
+    doc = _docstring(func)
+    param_docs = {p.arg_name: p.description for p in doc.params}
+    params: list[Param] = []
+    wants_headers = False
+    p = func.params
+    for star in (p.star_arg, p.star_kwarg):
+        if isinstance(star, cst.Param):
+            source.report(star, f"'{func.name.value}' takes *{star.name.value}: Hayhooks cannot call it with named fields; use named parameters")
+    for param in p.posonly_params:
+        source.report(param, "positional-only parameters cannot be filled from a request body")
+    ordered = [(param, ParamKind.POSITIONAL_OR_KEYWORD) for param in p.params]
+    ordered += [(param, ParamKind.KEYWORD_ONLY) for param in p.kwonly_params]
+    if not ordered or ordered[0][0].name.value != "self" or ordered[0][1] is not ParamKind.POSITIONAL_OR_KEYWORD:
+        source.report(func.name, f"'{func.name.value}' must be an instance method taking 'self' first")
+    else:
+        ordered = ordered[1:]
+    for param, kind in ordered:
+        name = param.name.value
+        if param.annotation is None:
+            source.report(param, f"parameter '{name}' of '{func.name.value}' has no type annotation")
+            continue
+        annotation, problems = resolve_expr(scope, param.annotation.annotation, annotation=True)
+        _report(source, problems)
+        if name == "headers" and qualname_of(scope, _first_of_union(param.annotation.annotation)) in HEADERS:
+            wants_headers = True
+            continue
+        default: Expr | None = None
+        if param.default is not None:
+            default, problems = resolve_expr(scope, param.default, annotation=False)
+            _report(source, problems)
+        description = param_docs.get(name) or f"Parameter '{name}'"
+        params.append(Param(name, kind, annotation, default, description))
+    returns: Expr | None = None
+    kind: ReturnKind | None = None
+    if func.returns is None:
+        source.report(
+            func.name,
+            f"'{func.name.value}' has no return annotation: Hayhooks needs it to build the response "
+            "(annotate it, e.g. '-> dict')",
+        )
+    else:
+        returns, problems = resolve_expr(scope, func.returns.annotation, annotation=True)
+        _report(source, problems)
+        kind = _return_kind(scope, func.returns.annotation)
+    return Method(
+        name=func.name.value,
+        is_async=func.asynchronous is not None,
+        params=tuple(params),
+        returns=returns,
+        return_kind=kind,
+        return_description=doc.returns.description if doc.returns else None,
+        short_description=doc.short_description or None,
+        wants_headers=wants_headers,
+    )
+
+
+def _first_of_union(node: cst.BaseExpression) -> cst.BaseExpression:
+    while isinstance(node, cst.BinaryOperation):
+        node = node.left
+    return node
+
+
+def _report(source: _File, problems: Iterable[Problem]) -> None:
+    for problem in problems:
+        source.report(problem.node, problem.message)
+
+
+def _literal_bool(node: cst.BaseExpression | None) -> bool:
+    return isinstance(node, cst.Name) and node.value == "True"
+
+
+@dataclass
+class _Rewritten:
+    files: list[WrapperFile] = field(default_factory=list)
+    hayhooks_names: set[str] = field(default_factory=set)
+    runtime_names: set[str] = field(default_factory=set)
+    uses_haystack: bool = False
+
+
+def _rewrite_files(
+    pipeline: PipelineSource, wrapper_module: cst.Module | None, diagnostics: list[Diagnostic]
+) -> _Rewritten:
+    out = _Rewritten()
+    files = out.files
+    for relpath, content in pipeline.files:
+        if relpath.endswith(".py") and (b"import haystack" in content or b"from haystack" in content):
+            out.uses_haystack = True
+        if not relpath.endswith(".py") or not mentions_hayhooks(content):
+            files.append(WrapperFile(relpath, content))
+            continue
+        path = f"{pipeline.folder}/{relpath}"
+        module = wrapper_module if relpath == WRAPPER_FILE else None
+        if module is None:
+            parsed = _parse_module(path, content)
+            if isinstance(parsed, Diagnostic):
+                diagnostics.append(parsed)
+                continue
+            module = parsed
+        rewriter = ImportRewriter(depth=relpath.count("/"))
+        new_module = module.visit(rewriter)
+        source = _File(path, module, list(rewriter.problems))
+        diagnostics.extend(source.diagnostics())
+        out.hayhooks_names |= rewriter.hayhooks_names
+        out.runtime_names |= rewriter.runtime_names
+        code = new_module.code.encode("utf-8") if rewriter.changed else content
+        files.append(WrapperFile(relpath, code))
+    return out
+
+
+def parse_pipeline(pipeline: PipelineSource) -> tuple[Pipeline | None, list[Diagnostic]]:
+    path = f"{pipeline.folder}/{WRAPPER_FILE}"
+    content = pipeline.read(WRAPPER_FILE) or b""
+    module = _parse_module(path, content)
+    if isinstance(module, Diagnostic):
+        return None, [module]
+    source = _File(path, module)
+    scope = collect_scope(module, ".pipeline_wrapper")
+    source.problems.extend(scope.problems)
+    cls = scope.classes.get("PipelineWrapper")
+    diagnostics: list[Diagnostic] = []
+    if cls is None:
+        return None, [Diagnostic(path, 1, 1, "no 'PipelineWrapper' class is defined in this module")]
+    methods = _class_methods(scope, cls, {"PipelineWrapper"})
+    implemented = tuple(m for m in KNOWN_METHODS if m in methods)
+    if not any(m in implemented for m in RUN_CAPABLE):
+        source.report(
+            cls.name,
+            "'PipelineWrapper' implements none of run_api, run_api_async, run_chat_completion(_async), "
+            "run_response(_async)",
+        )
+    run_func = methods.get("run_api_async") or methods.get("run_api")
+    run = _method(source, scope, run_func) if run_func is not None else None
+    for name in ("run_chat_completion", "run_chat_completion_async", "run_response", "run_response_async"):
+        func = methods.get(name)
+        if func is not None and func.returns is not None:
+            resolve_report = resolve_expr(scope, func.returns.annotation, annotation=True)[1]
+            _report(source, resolve_report)
+    attrs = _class_attrs(cls)
+    a2a = attrs.get("a2a_card")
+    rewritten = _rewrite_files(pipeline, module, diagnostics)
+    diagnostics.extend(source.diagnostics())
+    if diagnostics:
+        return None, diagnostics
+    return (
+        Pipeline(
+            name=pipeline.name,
+            ident=pipeline.ident,
+            folder=pipeline.folder,
+            run=run,
+            implemented=implemented,
+            skip_mcp=_literal_bool(attrs.get("skip_mcp")),
+            skip_a2a=_literal_bool(attrs.get("skip_a2a")),
+            a2a_card=cst.Module(body=[]).code_for_node(a2a) if a2a is not None else None,
+            files=tuple(rewritten.files),
+            hayhooks_names=tuple(sorted(rewritten.hayhooks_names)),
+            runtime_names=tuple(sorted(rewritten.runtime_names)),
+            uses_haystack=rewritten.uses_haystack,
+        ),
+        [],
+    )
+
+
+def parse(discovery: Discovery, package: str) -> Service:
+    """Parse every discovered pipeline; raise ``BuildError`` with all problems of all files."""
+    pipelines: list[Pipeline] = []
+    diagnostics: list[Diagnostic] = []
+    for source in discovery.pipelines:
+        pipeline, problems = parse_pipeline(source)
+        diagnostics.extend(problems)
+        if pipeline is not None:
+            pipelines.append(pipeline)
+    if diagnostics:
+        raise BuildError(diagnostics)
+    return Service(tuple(pipelines), package, discovery.requirements)

@@ -1,0 +1,150 @@
+"""Module-level name bindings of a wrapper module, read from its libcst tree.
+
+Only what the generator needs: imports (including those under ``if TYPE_CHECKING:``),
+relative imports, star imports, and names the module defines itself. No libcst metadata
+providers are used: a single walk over the module body is enough and far cheaper.
+"""
+
+from __future__ import annotations
+
+import builtins
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+BUILTIN_NAMES = frozenset(dir(builtins))
+
+
+@dataclass(frozen=True)
+class Binding:
+    """What a module-level name refers to.
+
+    ``module`` is absolute, or starts with "." for modules of the pipeline folder itself
+    (".pipeline_wrapper", ".helper"): the renderer anchors those in the generated package.
+    """
+
+    module: str
+    name: str | None  # None: the name is bound to the module itself
+    submodules: tuple[str, ...] = ()  # for ``import a.b.c``: modules known to be loaded
+
+
+@dataclass
+class ModuleScope:
+    module: str  # this module, relative form (".pipeline_wrapper")
+    bindings: dict[str, Binding] = field(default_factory=dict)
+    star_imports: list[tuple[str, cst.CSTNode]] = field(default_factory=list)
+    classes: dict[str, cst.ClassDef] = field(default_factory=dict)
+    constants: dict[str, cst.BaseExpression] = field(default_factory=dict)
+    has_future_annotations: bool = False
+    problems: list[tuple[cst.CSTNode, str]] = field(default_factory=list)
+
+
+def dotted(node: cst.BaseExpression) -> str | None:
+    """``a.b.c`` for a pure Name/Attribute chain, else None."""
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        head = dotted(node.value)
+        return None if head is None else f"{head}.{node.attr.value}"
+    return None
+
+
+def _relative_module(level: int, module: str | None, package_parts: tuple[str, ...]) -> str | None:
+    """Resolve ``from ..x import`` inside the pipeline package; None when it leaves the folder."""
+    if level - 1 > len(package_parts):
+        return None
+    base = package_parts[: len(package_parts) - (level - 1)]
+    parts = [*base, *(module.split(".") if module else [])]
+    return "." + ".".join(parts) if parts else "."
+
+
+def _iter_body(body: list[cst.BaseStatement] | tuple[cst.BaseStatement, ...]) -> list[cst.CSTNode]:
+    """Module-level statements, descending into if/else, try and with blocks."""
+    out: list[cst.CSTNode] = []
+    for stmt in body:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            out.extend(stmt.body)
+        elif isinstance(stmt, cst.If):
+            out.extend(_iter_body(stmt.body.body))
+            orelse = stmt.orelse
+            while orelse is not None:
+                out.extend(_iter_body(orelse.body.body))
+                orelse = orelse.orelse if isinstance(orelse, cst.If) else None
+        elif isinstance(stmt, cst.Try):
+            out.extend(_iter_body(stmt.body.body))
+            for handler in stmt.handlers:
+                out.extend(_iter_body(handler.body.body))
+            if stmt.orelse is not None:
+                out.extend(_iter_body(stmt.orelse.body.body))
+        elif isinstance(stmt, cst.With):
+            out.extend(_iter_body(stmt.body.body))
+        else:
+            out.append(stmt)
+    return out
+
+
+def _bind_target(scope: ModuleScope, target: cst.BaseExpression, value: cst.BaseExpression | None) -> None:
+    if isinstance(target, cst.Name):
+        scope.bindings[target.value] = Binding(scope.module, target.value)
+        if value is not None:
+            scope.constants[target.value] = value
+        else:
+            scope.constants.pop(target.value, None)
+    elif isinstance(target, cst.Tuple | cst.List):
+        for element in target.elements:
+            _bind_target(scope, element.value, None)
+
+
+def collect_scope(module: cst.Module, module_name: str) -> ModuleScope:
+    """Bindings of ``module``, whose own relative name is ``module_name`` (".pipeline_wrapper")."""
+    scope = ModuleScope(module=module_name)
+    package_parts = tuple(p for p in module_name.lstrip(".").split(".")[:-1] if p)
+    for node in _iter_body(module.body):
+        if isinstance(node, cst.Import):
+            for alias in node.names:
+                full = dotted(alias.name)
+                if full is None:
+                    continue
+                if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                    scope.bindings[alias.asname.name.value] = Binding(full, None, (full,))
+                else:
+                    root = full.split(".")[0]
+                    previous = scope.bindings.get(root)
+                    subs = previous.submodules if previous and previous.name is None else ()
+                    scope.bindings[root] = Binding(root, None, tuple(sorted({*subs, full})))
+        elif isinstance(node, cst.ImportFrom):
+            level = len(node.relative)
+            mod_name = dotted(node.module) if node.module is not None else None
+            if level:
+                source = _relative_module(level, mod_name, package_parts)
+                if source is None:
+                    scope.problems.append((node, "relative import goes above the pipeline folder"))
+                    continue
+            else:
+                source = mod_name or ""
+            if source == "__future__":
+                if not isinstance(node.names, cst.ImportStar):
+                    names = [a.name.value for a in node.names if isinstance(a.name, cst.Name)]
+                    scope.has_future_annotations |= "annotations" in names
+                continue
+            if isinstance(node.names, cst.ImportStar):
+                scope.star_imports.append((source, node))
+                continue
+            for alias in node.names:
+                if not isinstance(alias.name, cst.Name):
+                    continue
+                local = alias.name.value
+                if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                    local = alias.asname.name.value
+                scope.bindings[local] = Binding(source, alias.name.value)
+        elif isinstance(node, cst.ClassDef):
+            scope.bindings[node.name.value] = Binding(module_name, node.name.value)
+            scope.classes[node.name.value] = node
+        elif isinstance(node, cst.FunctionDef):
+            scope.bindings[node.name.value] = Binding(module_name, node.name.value)
+        elif isinstance(node, cst.Assign):
+            for target in node.targets:
+                _bind_target(scope, target.target, node.value)
+        elif isinstance(node, cst.AnnAssign):
+            _bind_target(scope, node.target, node.value)
+    return scope
