@@ -71,11 +71,12 @@ def _package(name: str) -> str:
     return name
 
 
-def _run(action: Any) -> Any:
+def _run(action: Any, wrappers: Path | None = None) -> Any:
     try:
         return action()
     except BuildError as exc:
-        _fail("\n".join(d.render() for d in exc.diagnostics))
+        prefix = Path() if wrappers is None else wrappers
+        _fail("\n".join(d.render(prefix) for d in exc.diagnostics))
     except UsageError as exc:
         _fail(f"error: {exc}")
 
@@ -95,7 +96,7 @@ def build(
     from hayhooks_gen.emit import apply, locked, plan
 
     root = _wrappers(wrappers)
-    result = _run(lambda: generate(root, package=_package(package), project_name=name))
+    result = _run(lambda: generate(root, package=_package(package), project_name=name), root)
     for warning in result.warnings:
         typer.echo(f"warning: {warning}", err=True)
     created = not output.exists()
@@ -128,7 +129,7 @@ def check(wrappers: WrappersArg, output: OutOpt, package: PackageOpt = "app", na
     from hayhooks_gen.emit import check as check_drift
 
     root = _wrappers(wrappers)
-    result = _run(lambda: generate(root, package=_package(package), project_name=name))
+    result = _run(lambda: generate(root, package=_package(package), project_name=name), root)
     drift = _run(lambda: check_drift(output, result))
     if drift.clean:
         typer.echo(f"{output}: up to date")
@@ -155,7 +156,7 @@ def inspect(
     from hayhooks_gen.parse import parse
 
     root = _wrappers(wrappers)
-    service = _run(lambda: parse(discover(root), "app"))
+    service = _run(lambda: parse(discover(root), "app"), root)
     rows = describe(service)
     typer.echo(json.dumps(rows, indent=2) if as_json else table(rows))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import PurePath
 
 
 @dataclass(frozen=True, order=True)
@@ -14,8 +15,10 @@ class Diagnostic:
     col: int
     message: str
 
-    def render(self) -> str:
-        return f"{self.path}:{self.line}:{self.col}: error: {self.message}"
+    def render(self, root: PurePath | None = None) -> str:
+        """``root/path:line:col: error: message``; root is the wrappers folder as the user typed it."""
+        path = (root / self.path).as_posix() if root is not None else self.path
+        return f"{path}:{self.line}:{self.col}: error: {self.message}"
 
 
 class BuildError(Exception):

@@ -6,6 +6,7 @@ libcst positions are computed only for a module that has something to report.
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -95,6 +96,11 @@ def _parse_module(path: str, content: bytes) -> cst.Module | Diagnostic:
     try:
         return cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
+        # Python's own parser names the problem and its place more precisely than libcst.
+        try:
+            ast.parse(text)
+        except SyntaxError as err:
+            return Diagnostic(path, err.lineno or 1, err.offset or 1, f"syntax error: {err.msg}")
         return Diagnostic(path, exc.editor_line, exc.editor_column, f"syntax error: {exc.message}")
 
 

@@ -1,0 +1,12 @@
+from hayhooks.server.logger import log
+from hayhooks.server.utils.base_pipeline_wrapper import BasePipelineWrapper
+
+
+class PipelineWrapper(BasePipelineWrapper):
+    def setup(self) -> None:
+        self.pipeline = None
+
+    def run_api(self, text: str) -> str:
+        """Log and echo a text."""
+        log.info("deep received {} characters", len(text))
+        return text

@@ -1,0 +1,11 @@
+"""Your extension point: this file is yours. hayhooks-gen created it once and never touches it again.
+
+``configure(app)`` runs after the generated routes are included: add middleware, exception
+handlers, dependencies and extra routers here.
+"""
+
+from fastapi import FastAPI
+
+
+def configure(app: FastAPI) -> None:
+    """Customise the generated application (middleware, auth, extra routers, ...)."""

@@ -1,0 +1,1 @@
+"""Sub-package of the with_helper wrapper."""

@@ -1,0 +1,12 @@
+from fastapi.responses import JSONResponse
+
+from hayhooks import BasePipelineWrapper
+
+
+class PipelineWrapper(BasePipelineWrapper):
+    def setup(self) -> None:
+        self.pipeline = None
+
+    def run_api(self) -> JSONResponse:
+        """Return a JSON body that is not wrapped in {"result": ...}."""
+        return JSONResponse(content={"ok": True}, status_code=202)
