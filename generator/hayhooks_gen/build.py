@@ -20,7 +20,9 @@ class Output:
     warnings: tuple[str, ...]
 
 
-def generate(wrappers: Path, *, package: str = "app", project_name: str = "hayhooks-service") -> Output:
+def generate(
+    wrappers: Path, *, package: str = "app", project_name: str = "hayhooks-service"
+) -> Output:
     discovery = discover(wrappers)
     service = parse(discovery, package)
     rendered = render(service, project_name)

@@ -31,11 +31,17 @@ app = typer.Typer(
 
 WrappersArg = Annotated[
     Path,
-    typer.Argument(help="The Hayhooks pipelines folder: one sub-folder per pipeline.", show_default=False),
+    typer.Argument(
+        help="The Hayhooks pipelines folder: one sub-folder per pipeline.", show_default=False
+    ),
 ]
 OutOpt = Annotated[Path, typer.Option("--output", "-o", help="The generated project folder.")]
-PackageOpt = Annotated[str, typer.Option("--package", help="Python package name of the generated app.")]
-NameOpt = Annotated[str, typer.Option("--name", help="Project name in the generated pyproject.toml.")]
+PackageOpt = Annotated[
+    str, typer.Option("--package", help="Python package name of the generated app.")
+]
+NameOpt = Annotated[
+    str, typer.Option("--name", help="Project name in the generated pyproject.toml.")
+]
 
 
 def _version(value: bool) -> None:
@@ -48,7 +54,9 @@ def _version(value: bool) -> None:
 def _root(
     version: Annotated[
         bool,
-        typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit."),
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
     ] = False,
 ) -> None:
     """Generate an explicit FastAPI service from Hayhooks pipeline wrapper folders."""
@@ -114,7 +122,9 @@ def build(
         if created and output.is_dir() and not any(output.iterdir()):
             output.rmdir()
     for rel in todo.kept:
-        typer.echo(f"warning: {rel}: no longer generated but edited by hand; left in place", err=True)
+        typer.echo(
+            f"warning: {rel}: no longer generated but edited by hand; left in place", err=True
+        )
     changed = len(todo.writes) + len(todo.creates) + len(todo.deletes)
     typer.echo(
         f"{output}: {len(result.service.pipelines)} pipeline(s); "
@@ -123,7 +133,12 @@ def build(
 
 
 @app.command()
-def check(wrappers: WrappersArg, output: OutOpt, package: PackageOpt = "app", name: NameOpt = "hayhooks-service") -> None:
+def check(
+    wrappers: WrappersArg,
+    output: OutOpt,
+    package: PackageOpt = "app",
+    name: NameOpt = "hayhooks-service",
+) -> None:
     """Exit 1 when OUTPUT differs from what `build` would write (prints a diff); writes nothing."""
     from hayhooks_gen.build import generate
     from hayhooks_gen.emit import check as check_drift

@@ -16,7 +16,7 @@ class Diagnostic:
     message: str
 
     def render(self, root: PurePath | None = None) -> str:
-        """``root/path:line:col: error: message``; root is the wrappers folder as the user typed it."""
+        """``root/path:line:col: error: message``; root is the wrappers folder as typed."""
         path = (root / self.path).as_posix() if root is not None else self.path
         return f"{path}:{self.line}:{self.col}: error: {self.message}"
 

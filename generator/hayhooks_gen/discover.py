@@ -108,7 +108,9 @@ def discover(wrappers: Path) -> Discovery:
         if not entry.is_dir():
             continue
         if entry.is_symlink() and not entry.resolve().is_relative_to(resolved_root):
-            errors.append(Diagnostic(name, 1, 1, "pipeline folder is a symlink outside the wrappers folder"))
+            errors.append(
+                Diagnostic(name, 1, 1, "pipeline folder is a symlink outside the wrappers folder")
+            )
             continue
         if not PIPELINE_NAME.fullmatch(name):
             errors.append(

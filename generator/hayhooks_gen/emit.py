@@ -65,14 +65,21 @@ def read_manifest(out: Path) -> Manifest | None:
         valid = (
             data.get("generator") == "hayhooks-gen"
             and isinstance(files, dict)
-            and all(isinstance(k, str) and isinstance(v, str) and _safe_relpath(k) for k, v in files.items())
+            and all(
+                isinstance(k, str) and isinstance(v, str) and _safe_relpath(k)
+                for k, v in files.items()
+            )
             and isinstance(user_owned, list)
             and all(isinstance(p, str) and _safe_relpath(p) for p in user_owned)
         )
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise UsageError(f"{path}: the manifest is not valid hayhooks-gen JSON ({exc}); fix or remove it") from exc
+        raise UsageError(
+            f"{path}: the manifest is not valid hayhooks-gen JSON ({exc}); fix or remove it"
+        ) from exc
     if not valid:
-        raise UsageError(f"{path}: the manifest was modified (unexpected entries); restore it or remove it")
+        raise UsageError(
+            f"{path}: the manifest was modified (unexpected entries); restore it or remove it"
+        )
     return Manifest(dict(files), tuple(user_owned))
 
 
@@ -147,7 +154,9 @@ def plan(out: Path, output: Output, *, force: bool = False) -> Plan:
             result.kept.append(rel)
     result.manifest = manifest_bytes(output)
     manifest_path = out / MANIFEST
-    result.manifest_changed = not manifest_path.is_file() or manifest_path.read_bytes() != result.manifest
+    result.manifest_changed = (
+        not manifest_path.is_file() or manifest_path.read_bytes() != result.manifest
+    )
     return result
 
 
@@ -248,4 +257,6 @@ def _diff(rel: str, current: bytes, expected: bytes) -> str:
     except UnicodeDecodeError:
         return f"Binary files a/{rel} and b/{rel} differ\n"
     lines = difflib.unified_diff(old, new, f"a/{rel}", f"b/{rel}")
-    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
+    return "".join(
+        line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines
+    )

@@ -9,7 +9,15 @@ from pathlib import Path
 from ruff.__main__ import find_ruff_bin
 
 # Explicit settings: a user's pyproject or ruff.toml can never change the output.
-RUFF_FORMAT_ARGS = ("format", "--isolated", "--line-length", "100", "--target-version", "py311", "--quiet")
+RUFF_FORMAT_ARGS = (
+    "format",
+    "--isolated",
+    "--line-length",
+    "100",
+    "--target-version",
+    "py311",
+    "--quiet",
+)
 
 
 def format_python(files: dict[str, bytes]) -> dict[str, bytes]:

@@ -69,7 +69,7 @@ def is_core(module: str, name: str) -> bool:
 
 
 def canonical_qualname(qualname: str) -> str:
-    """Map a deep Hayhooks path to the top-level name: ``hayhooks.server.logger.log`` -> ``hayhooks.log``."""
+    """Deep path to top-level name: ``hayhooks.server.logger.log`` -> ``hayhooks.log``."""
     module, _, name = qualname.rpartition(".")
     if name in CORE_DEEP_MODULES.get(module, frozenset()):
         return f"hayhooks.{name}"

@@ -36,7 +36,9 @@ def describe(service: Service) -> list[dict[str, Any]]:
                     }
                     for f in (run.params if run else ())
                 ],
-                "body": ("multipart/form-data" if run.requires_files else "application/json") if run else None,
+                "body": ("multipart/form-data" if run.requires_files else "application/json")
+                if run
+                else None,
                 "response_kind": kind.value if kind else None,
                 "response_class": response_class,
                 "returns": run.returns.source if run and run.returns else None,
@@ -55,7 +57,10 @@ def table(rows: list[dict[str, Any]]) -> str:
             r["pipeline"],
             r["route"] or "-",
             r["run_method"] or ",".join(r["methods"]),
-            ", ".join(f"{f['name']}: {f['annotation']}" + ("" if f["required"] else "?") for f in r["request_fields"])
+            ", ".join(
+                f"{f['name']}: {f['annotation']}" + ("" if f["required"] else "?")
+                for f in r["request_fields"]
+            )
             or "-",
             r["body"] or "-",
             r["response_kind"] or "-",
@@ -64,6 +69,9 @@ def table(rows: list[dict[str, Any]]) -> str:
         for r in rows
     ]
     widths = [max(len(str(x)) for x in col) for col in zip(headers, *body, strict=False)]
-    lines = ["  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=False)).rstrip() for row in [headers, *body]]
+    lines = [
+        "  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=False)).rstrip()
+        for row in [headers, *body]
+    ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)

@@ -104,7 +104,9 @@ def _parse_module(path: str, content: bytes) -> cst.Module | Diagnostic:
         return Diagnostic(path, exc.editor_line, exc.editor_column, f"syntax error: {exc.message}")
 
 
-def _class_methods(scope: ModuleScope, cls: cst.ClassDef, seen: set[str]) -> dict[str, cst.FunctionDef]:
+def _class_methods(
+    scope: ModuleScope, cls: cst.ClassDef, seen: set[str]
+) -> dict[str, cst.FunctionDef]:
     """Methods of ``cls``, including those of base classes defined in the same module."""
     methods: dict[str, cst.FunctionDef] = {}
     for base in reversed(cls.bases):
@@ -137,7 +139,9 @@ def _class_attrs(cls: cst.ClassDef) -> dict[str, cst.BaseExpression]:
     return attrs
 
 
-def _is_response_subclass(scope: ModuleScope, qual: str, seen: frozenset[str] = frozenset()) -> bool:
+def _is_response_subclass(
+    scope: ModuleScope, qual: str, seen: frozenset[str] = frozenset()
+) -> bool:
     if qual in RESPONSE_CLASSES:
         return True
     prefix = f"{scope.module}."
@@ -183,23 +187,38 @@ def _method(source: _File, scope: ModuleScope, func: cst.FunctionDef) -> Method:
     p = func.params
     for star in (p.star_arg, p.star_kwarg):
         if isinstance(star, cst.Param):
-            source.report(star, f"'{func.name.value}' takes *{star.name.value}: Hayhooks cannot call it with named fields; use named parameters")
+            source.report(
+                star,
+                f"'{func.name.value}' takes *{star.name.value}: a request body fills named "
+                "parameters only; declare each one",
+            )
     for param in p.posonly_params:
         source.report(param, "positional-only parameters cannot be filled from a request body")
     ordered = [(param, ParamKind.POSITIONAL_OR_KEYWORD) for param in p.params]
     ordered += [(param, ParamKind.KEYWORD_ONLY) for param in p.kwonly_params]
-    if not ordered or ordered[0][0].name.value != "self" or ordered[0][1] is not ParamKind.POSITIONAL_OR_KEYWORD:
-        source.report(func.name, f"'{func.name.value}' must be an instance method taking 'self' first")
+    if (
+        not ordered
+        or ordered[0][0].name.value != "self"
+        or ordered[0][1] is not ParamKind.POSITIONAL_OR_KEYWORD
+    ):
+        source.report(
+            func.name, f"'{func.name.value}' must be an instance method taking 'self' first"
+        )
     else:
         ordered = ordered[1:]
     for param, kind in ordered:
         name = param.name.value
         if param.annotation is None:
-            source.report(param, f"parameter '{name}' of '{func.name.value}' has no type annotation")
+            source.report(
+                param, f"parameter '{name}' of '{func.name.value}' has no type annotation"
+            )
             continue
         annotation, problems = resolve_expr(scope, param.annotation.annotation, annotation=True)
         _report(source, problems)
-        if name == "headers" and qualname_of(scope, _first_of_union(param.annotation.annotation)) in HEADERS:
+        if (
+            name == "headers"
+            and qualname_of(scope, _first_of_union(param.annotation.annotation)) in HEADERS
+        ):
             wants_headers = True
             continue
         default: Expr | None = None
@@ -209,23 +228,23 @@ def _method(source: _File, scope: ModuleScope, func: cst.FunctionDef) -> Method:
         description = param_docs.get(name) or f"Parameter '{name}'"
         params.append(Param(name, kind, annotation, default, description))
     returns: Expr | None = None
-    kind: ReturnKind | None = None
+    return_kind: ReturnKind | None = None
     if func.returns is None:
         source.report(
             func.name,
-            f"'{func.name.value}' has no return annotation: Hayhooks needs it to build the response "
+            f"'{func.name.value}' has no return annotation: the response is built from it "
             "(annotate it, e.g. '-> dict')",
         )
     else:
         returns, problems = resolve_expr(scope, func.returns.annotation, annotation=True)
         _report(source, problems)
-        kind = _return_kind(scope, func.returns.annotation)
+        return_kind = _return_kind(scope, func.returns.annotation)
     return Method(
         name=func.name.value,
         is_async=func.asynchronous is not None,
         params=tuple(params),
         returns=returns,
-        return_kind=kind,
+        return_kind=return_kind,
         return_description=doc.returns.description if doc.returns else None,
         short_description=doc.short_description or None,
         wants_headers=wants_headers,
@@ -261,7 +280,9 @@ def _rewrite_files(
     out = _Rewritten()
     files = out.files
     for relpath, content in pipeline.files:
-        if relpath.endswith(".py") and (b"import haystack" in content or b"from haystack" in content):
+        if relpath.endswith(".py") and (
+            b"import haystack" in content or b"from haystack" in content
+        ):
             out.uses_haystack = True
         if not relpath.endswith(".py") or not mentions_hayhooks(content):
             files.append(WrapperFile(relpath, content))
@@ -297,18 +318,25 @@ def parse_pipeline(pipeline: PipelineSource) -> tuple[Pipeline | None, list[Diag
     cls = scope.classes.get("PipelineWrapper")
     diagnostics: list[Diagnostic] = []
     if cls is None:
-        return None, [Diagnostic(path, 1, 1, "no 'PipelineWrapper' class is defined in this module")]
+        return None, [
+            Diagnostic(path, 1, 1, "no 'PipelineWrapper' class is defined in this module")
+        ]
     methods = _class_methods(scope, cls, {"PipelineWrapper"})
     implemented = tuple(m for m in KNOWN_METHODS if m in methods)
     if not any(m in implemented for m in RUN_CAPABLE):
         source.report(
             cls.name,
-            "'PipelineWrapper' implements none of run_api, run_api_async, run_chat_completion(_async), "
-            "run_response(_async)",
+            "'PipelineWrapper' implements none of run_api, run_api_async, "
+            "run_chat_completion(_async), run_response(_async)",
         )
     run_func = methods.get("run_api_async") or methods.get("run_api")
     run = _method(source, scope, run_func) if run_func is not None else None
-    for name in ("run_chat_completion", "run_chat_completion_async", "run_response", "run_response_async"):
+    for name in (
+        "run_chat_completion",
+        "run_chat_completion_async",
+        "run_response",
+        "run_response_async",
+    ):
         func = methods.get(name)
         if func is not None and func.returns is not None:
             resolve_report = resolve_expr(scope, func.returns.annotation, annotation=True)[1]

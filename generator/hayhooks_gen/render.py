@@ -137,7 +137,11 @@ def _route_view(
         table = ImportTable()
         table.use("fastapi", "APIRouter")
         table.use(*_anchor(Symbol(".pipeline_wrapper", "PipelineWrapper"), service, pipeline))
-        view = {"name": pipeline.name, "has_run": False, "source": f"{pipeline.folder}/pipeline_wrapper.py"}
+        view = {
+            "name": pipeline.name,
+            "has_run": False,
+            "source": f"{pipeline.folder}/pipeline_wrapper.py",
+        }
         return view, table.lines(service.package)
     request_class = f"{pipeline.ident}RunRequest"
     response_class = f"{pipeline.ident}RunResponse"
@@ -173,7 +177,14 @@ def _route_view(
         default = ""
         if param.default is not None:
             default = f"default={_render_expr(param.default, table, service, pipeline)}, "
-        fields.append({"name": param.name, "annotation": annotation, "default": default, "description": repr(param.description)})
+        fields.append(
+            {
+                "name": param.name,
+                "annotation": annotation,
+                "default": default,
+                "description": repr(param.description),
+            }
+        )
     returns = _render_expr(run.returns, table, service, pipeline) if run.returns else "Any"
     if kind is ReturnKind.RESPONSE:
         route_response_class = returns
@@ -253,12 +264,19 @@ def render(service: Service, project_name: str = "hayhooks-service") -> Rendered
     for pipeline in service.pipelines:
         route = None
         view, imports = _route_view(service, pipeline, pipeline.run)
-        emit(f"{pkg}/routes/{pipeline.ident}.py", "app/routes/pipeline.py.j2", p=view, imports=imports)
+        emit(
+            f"{pkg}/routes/{pipeline.ident}.py",
+            "app/routes/pipeline.py.j2",
+            p=view,
+            imports=imports,
+        )
         if pipeline.run is not None:
             route = {
                 "request_class": view["request_class"],
                 "request_media": "multipart/form-data" if view["files"] else "JSON",
-                "response_label": "JSON" if view["kind"] == "json" else view["route_response_class"],
+                "response_label": "JSON"
+                if view["kind"] == "json"
+                else view["route_response_class"],
             }
         description = pipeline.run.short_description if pipeline.run else None
         pipelines_ctx.append(
@@ -274,12 +292,16 @@ def render(service: Service, project_name: str = "hayhooks-service") -> Rendered
         for wrapper_file in pipeline.files:
             generated[f"{base}/{wrapper_file.relpath}"] = wrapper_file.content
         packages = {""} | {
-            f.relpath.rsplit("/", 1)[0] for f in pipeline.files if f.relpath.endswith(".py") and "/" in f.relpath
+            f.relpath.rsplit("/", 1)[0]
+            for f in pipeline.files
+            if f.relpath.endswith(".py") and "/" in f.relpath
         }
         for package_dir in sorted(packages):
             init = f"{base}/{package_dir}/__init__.py" if package_dir else f"{base}/__init__.py"
             if init not in generated:
-                generated[init] = f'{HEADER}\n"""Package marker for the copied wrapper folder."""\n'.encode()
+                generated[init] = (
+                    f'{HEADER}\n"""Package marker for the copied wrapper folder."""\n'.encode()
+                )
                 formatted.add(init)
 
     routed = [p for p in pipelines_ctx if p["route"] is not None]
@@ -303,7 +325,13 @@ def render(service: Service, project_name: str = "hayhooks-service") -> Rendered
         version=SERVICE_VERSION,
         dependencies=dependencies(service),
     )
-    emit("README.md", "README.md.j2", header_text=HEADER_TEXT, project_name=project_name, pipelines=pipelines_ctx)
+    emit(
+        "README.md",
+        "README.md.j2",
+        header_text=HEADER_TEXT,
+        project_name=project_name,
+        pipelines=pipelines_ctx,
+    )
     emit(
         "tests/test_service.py",
         "tests/test_service.py.j2",
@@ -314,4 +342,3 @@ def render(service: Service, project_name: str = "hayhooks-service") -> Rendered
         f"{pkg}/hooks.py": env.get_template("app/hooks.py.j2").render().encode("utf-8"),
     }
     return Rendered(generated, frozenset(formatted), user_owned)
-

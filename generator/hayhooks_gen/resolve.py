@@ -127,7 +127,9 @@ class _Rewriter(cst.CSTTransformer):
             self._skip.add(id(node.keyword))
 
     def visit_Lambda(self, node: cst.Lambda) -> bool:
-        self.problems.append(Problem(self._blame(node), "lambda expressions are not supported here"))
+        self.problems.append(
+            Problem(self._blame(node), "lambda expressions are not supported here")
+        )
         return False
 
     def visit_Attribute(self, node: cst.Attribute) -> bool:

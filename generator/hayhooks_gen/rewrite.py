@@ -50,7 +50,9 @@ class ImportRewriter(cst.CSTTransformer):
         if module is None or not (module == "hayhooks" or module.startswith("hayhooks.")):
             return updated_node
         if isinstance(node.names, cst.ImportStar):
-            self.problems.append((original_node, f"star import from '{module}': import names explicitly"))
+            self.problems.append(
+                (original_node, f"star import from '{module}': import names explicitly")
+            )
             return updated_node
         core: list[cst.ImportAlias] = []
         other: list[cst.ImportAlias] = []
@@ -87,4 +89,3 @@ class ImportRewriter(cst.CSTTransformer):
 
 def mentions_hayhooks(source: bytes) -> bool:
     return b"hayhooks" in source
-

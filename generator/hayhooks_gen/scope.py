@@ -8,6 +8,7 @@ providers are used: a single walk over the module body is enough and far cheaper
 from __future__ import annotations
 
 import builtins
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -58,7 +59,7 @@ def _relative_module(level: int, module: str | None, package_parts: tuple[str, .
     return "." + ".".join(parts) if parts else "."
 
 
-def _iter_body(body: list[cst.BaseStatement] | tuple[cst.BaseStatement, ...]) -> list[cst.CSTNode]:
+def _iter_body(body: Sequence[cst.CSTNode]) -> list[cst.CSTNode]:
     """Module-level statements, descending into if/else, try and with blocks."""
     out: list[cst.CSTNode] = []
     for stmt in body:
@@ -83,7 +84,9 @@ def _iter_body(body: list[cst.BaseStatement] | tuple[cst.BaseStatement, ...]) ->
     return out
 
 
-def _bind_target(scope: ModuleScope, target: cst.BaseExpression, value: cst.BaseExpression | None) -> None:
+def _bind_target(
+    scope: ModuleScope, target: cst.BaseExpression, value: cst.BaseExpression | None
+) -> None:
     if isinstance(target, cst.Name):
         scope.bindings[target.value] = Binding(scope.module, target.value)
         if value is not None:

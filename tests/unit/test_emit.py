@@ -1,0 +1,95 @@
+"""Writing, checking and protecting the output folder (emit stage)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from hayhooks_gen.build import generate
+from hayhooks_gen.diagnostics import UsageError
+from hayhooks_gen.emit import MANIFEST, apply, check, plan
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "wrappers"
+
+
+def _build(out: Path) -> None:
+    out.mkdir(exist_ok=True)
+    apply(out, plan(out, generate(EXAMPLES)))
+
+
+def _snapshot(out: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()
+    }
+
+
+def test_build_then_check_is_clean_and_rebuild_is_byte_identical(tmp_path: Path) -> None:
+    out = tmp_path / "svc"
+    _build(out)
+    first = _snapshot(out)
+    assert check(out, generate(EXAMPLES)).clean
+    _build(out)
+    assert _snapshot(out) == first
+
+
+def test_check_reports_edits_deletions_and_stale_files(tmp_path: Path) -> None:
+    out = tmp_path / "svc"
+    _build(out)
+    main = out / "app" / "main.py"
+    main.write_text(main.read_text() + "# edit\n")
+    (out / "app" / "runtime.py").unlink()
+    drift = check(out, generate(EXAMPLES))
+    assert drift.changed == ["app/main.py"] and drift.missing == ["app/runtime.py"]
+    assert "+# edit" not in drift.diff and "-# edit" in drift.diff
+
+
+def test_user_files_survive_and_are_never_overwritten(tmp_path: Path) -> None:
+    out = tmp_path / "svc"
+    _build(out)
+    hooks = out / "app" / "hooks.py"
+    hooks.write_text("# mine\n")
+    (out / "notes.txt").write_text("mine")
+    _build(out)
+    assert hooks.read_text() == "# mine\n" and (out / "notes.txt").read_text() == "mine"
+
+
+def test_stale_generated_files_are_removed_only_when_unedited(tmp_path: Path) -> None:
+    out = tmp_path / "svc"
+    _build(out)
+    manifest = json.loads((out / MANIFEST).read_text())
+    (out / "old.py").write_text("x = 1\n")
+    manifest["files"]["old.py"] = hashlib.sha256(b"x = 1\n").hexdigest()
+    manifest["files"]["edited.py"] = "0" * 64
+    (out / "edited.py").write_text("y = 2\n")
+    (out / MANIFEST).write_text(json.dumps(manifest))
+    _build(out)
+    assert not (out / "old.py").exists()
+    assert (out / "edited.py").read_text() == "y = 2\n"
+
+
+def test_non_empty_folder_without_manifest_needs_force_and_user_files_still_win(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "svc"
+    (out / "app").mkdir(parents=True)
+    (out / "app" / "main.py").write_text("# my own app\n")
+    with pytest.raises(UsageError, match="--force"):
+        plan(out, generate(EXAMPLES))
+    with pytest.raises(UsageError, match="refusing to overwrite"):
+        plan(out, generate(EXAMPLES), force=True)
+    assert (out / "app" / "main.py").read_text() == "# my own app\n"
+
+
+def test_tampered_manifest_is_reported(tmp_path: Path) -> None:
+    out = tmp_path / "svc"
+    _build(out)
+    (out / MANIFEST).write_text(
+        json.dumps({"generator": "hayhooks-gen", "files": {"../escape": "x"}})
+    )
+    with pytest.raises(UsageError, match="manifest was modified"):
+        plan(out, generate(EXAMPLES))
+    (out / MANIFEST).write_text("{not json")
+    with pytest.raises(UsageError, match="not valid"):
+        plan(out, generate(EXAMPLES))
