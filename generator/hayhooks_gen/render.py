@@ -149,16 +149,16 @@ def _route_view(
     table = ImportTable(reserved={"router", "wrapper", "exc", "result", "run_req", "request"})
     table.reserved |= {request_class, response_class, f"{pipeline.ident}_run"}
     own = [
-        ("typing", "Any"),
         ("fastapi", "APIRouter"),
         ("fastapi", "HTTPException"),
         ("pydantic", "BaseModel"),
-        ("pydantic", "Field"),
         (f"{service.package}.runtime", "pipeline_failed"),
         (_anchor(Symbol(".pipeline_wrapper", "PipelineWrapper"), service, pipeline)),
     ]
+    if run.params or (kind is ReturnKind.JSON and run.return_description):
+        own.append(("pydantic", "Field"))
     if kind is ReturnKind.JSON:
-        own.append((f"{service.package}.runtime", "as_response"))
+        own += [("typing", "Any"), (f"{service.package}.runtime", "as_response")]
     else:
         own += [("starlette.responses", "Response"), (f"{service.package}.runtime", "passthrough")]
     if not run.is_async:
@@ -185,7 +185,9 @@ def _route_view(
                 "description": repr(param.description),
             }
         )
-    returns = _render_expr(run.returns, table, service, pipeline) if run.returns else "Any"
+    # Generator annotations do not appear in the route: its response class says it all.
+    shows_returns = kind in (ReturnKind.JSON, ReturnKind.RESPONSE) and run.returns is not None
+    returns = _render_expr(run.returns, table, service, pipeline) if shows_returns else ""
     if kind is ReturnKind.RESPONSE:
         route_response_class = returns
     elif kind is ReturnKind.JSON:

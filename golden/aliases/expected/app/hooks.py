@@ -1,4 +1,4 @@
-"""Your extension point: this file is yours. hayhooks-gen created it once and never touches it again.
+"""Your extension point: hayhooks-gen created this file once and never touches it again.
 
 ``configure(app)`` runs after the generated routes are included: add middleware, exception
 handlers, dependencies and extra routers here.

@@ -171,10 +171,9 @@ def __getattr__(name: str) -> Any:
 
         from loguru import logger as log
 
+        level = os.environ.get("HAYHOOKS_LOG_LEVEL") or os.environ.get("LOG") or "INFO"
         log.remove()
-        log.add(
-            sys.stderr, level=(os.getenv("HAYHOOKS_LOG_LEVEL") or os.getenv("LOG", "INFO")).upper()
-        )
+        log.add(sys.stderr, level=level.upper())
         globals()["log"] = log
         return log
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

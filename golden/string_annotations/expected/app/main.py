@@ -24,7 +24,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 app = FastAPI(
     title="Hayhooks",
-    description="Hayhooks makes it easy to deploy and serve Haystack pipelines as REST APIs or MCP Tools",
+    description=(
+        "Hayhooks makes it easy to deploy and serve Haystack pipelines as REST APIs or MCP Tools"
+    ),
     version="0.1.0",
     lifespan=lifespan,
     **app_options(),

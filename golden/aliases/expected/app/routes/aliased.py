@@ -2,7 +2,7 @@
 """POST /aliased/run: the `aliased` pipeline (aliased/pipeline_wrapper.py, run_api)."""
 
 from collections.abc import Sequence
-from typing import Any, Optional
+from typing import Optional
 
 from fastapi import APIRouter, HTTPException, responses
 from pydantic import BaseModel, Field

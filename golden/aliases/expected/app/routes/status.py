@@ -6,8 +6,7 @@ from typing import Literal
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
-from app.routes import aliased
-from app.routes import qualified
+from app.routes import aliased, qualified
 from app.runtime import BasePipelineWrapper, deployment_type
 
 router = APIRouter()
@@ -96,7 +95,9 @@ async def status_all() -> StatusResponse:
     response_model=PipelineStatusResponse,
     operation_id="status_pipeline",
     summary="Get status of a specific pipeline",
-    description="Returns the status of a specific pipeline. Returns 404 if the pipeline doesn't exist.",
+    description=(
+        "Returns the status of a specific pipeline. Returns 404 if the pipeline doesn't exist."
+    ),
 )
 async def status(pipeline_name: str) -> PipelineStatusResponse:
     if pipeline_name not in PIPELINES:

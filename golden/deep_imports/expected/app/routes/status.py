@@ -94,7 +94,9 @@ async def status_all() -> StatusResponse:
     response_model=PipelineStatusResponse,
     operation_id="status_pipeline",
     summary="Get status of a specific pipeline",
-    description="Returns the status of a specific pipeline. Returns 404 if the pipeline doesn't exist.",
+    description=(
+        "Returns the status of a specific pipeline. Returns 404 if the pipeline doesn't exist."
+    ),
 )
 async def status(pipeline_name: str) -> PipelineStatusResponse:
     if pipeline_name not in PIPELINES:

@@ -6,10 +6,7 @@ from typing import Literal
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
-from app.routes import async_gen
-from app.routes import mixed_items
-from app.routes import sse
-from app.routes import sync_gen
+from app.routes import async_gen, mixed_items, sse, sync_gen
 from app.runtime import BasePipelineWrapper, deployment_type
 
 router = APIRouter()
@@ -112,7 +109,9 @@ async def status_all() -> StatusResponse:
     response_model=PipelineStatusResponse,
     operation_id="status_pipeline",
     summary="Get status of a specific pipeline",
-    description="Returns the status of a specific pipeline. Returns 404 if the pipeline doesn't exist.",
+    description=(
+        "Returns the status of a specific pipeline. Returns 404 if the pipeline doesn't exist."
+    ),
 )
 async def status(pipeline_name: str) -> PipelineStatusResponse:
     if pipeline_name not in PIPELINES:

@@ -6,13 +6,7 @@ from typing import Literal
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
-from app.routes import custom_resp
-from app.routes import html
-from app.routes import json_resp
-from app.routes import plain
-from app.routes import raw_bytes
-from app.routes import redirect
-from app.routes import stream_resp
+from app.routes import custom_resp, html, json_resp, plain, raw_bytes, redirect, stream_resp
 from app.runtime import BasePipelineWrapper, deployment_type
 
 router = APIRouter()
@@ -118,7 +112,9 @@ async def status_all() -> StatusResponse:
     response_model=PipelineStatusResponse,
     operation_id="status_pipeline",
     summary="Get status of a specific pipeline",
-    description="Returns the status of a specific pipeline. Returns 404 if the pipeline doesn't exist.",
+    description=(
+        "Returns the status of a specific pipeline. Returns 404 if the pipeline doesn't exist."
+    ),
 )
 async def status(pipeline_name: str) -> PipelineStatusResponse:
     if pipeline_name not in PIPELINES:
