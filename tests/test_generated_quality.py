@@ -8,9 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from ruff.__main__ import find_ruff_bin
-
 from golden_cases import GOLDEN
+from ruff.__main__ import find_ruff_bin
 
 SERVICES = sorted(p for p in GOLDEN.glob("*/expected") if (p / "pyproject.toml").is_file())
 
@@ -18,7 +17,7 @@ SERVICES = sorted(p for p in GOLDEN.glob("*/expected") if (p / "pyproject.toml")
 @pytest.mark.parametrize("service", SERVICES, ids=[p.parent.name for p in SERVICES])
 def test_generated_code_passes_ruff_check(service: Path) -> None:
     proc = subprocess.run(
-        [find_ruff_bin(), "check", "--select", "E,F,W,I", "."],
+        [find_ruff_bin(), "check", "--no-cache", "--select", "E,F,W,I", "."],
         cwd=service,
         capture_output=True,
         text=True,
@@ -28,7 +27,9 @@ def test_generated_code_passes_ruff_check(service: Path) -> None:
 
 
 @pytest.mark.parametrize("service", SERVICES, ids=[p.parent.name for p in SERVICES])
-def test_generated_code_passes_mypy_strict(service: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_generated_code_passes_mypy_strict(
+    service: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     cache = tmp_path_factory.getbasetemp() / "mypy-cache"
     proc = subprocess.run(
         [sys.executable, "-m", "mypy", "--cache-dir", str(cache), "--no-error-summary"],
