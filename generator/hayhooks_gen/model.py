@@ -93,6 +93,15 @@ KNOWN_METHODS = ("setup", *RUN_METHODS, *CHAT_METHODS, *RESPONSE_METHODS, *UPLOA
 
 
 @dataclass(frozen=True)
+class Handler:
+    """A chat, responses or file-upload method, called by the OpenAI-compatible routes."""
+
+    name: str  # e.g. "run_chat_completion_async"
+    is_async: bool
+    wants_headers: bool
+
+
+@dataclass(frozen=True)
 class WrapperFile:
     """A file of a wrapper folder, copied into the service (Python files may be rewritten)."""
 
@@ -107,6 +116,7 @@ class Pipeline:
     folder: str  # folder path relative to the wrappers root
     run: Method | None  # run_api_async wins over run_api
     implemented: tuple[str, ...]  # which KNOWN_METHODS the class defines
+    handlers: tuple[Handler, ...] = ()  # chat / responses / file upload methods
     skip_mcp: bool = False
     skip_a2a: bool = False
     a2a_card: str | None = None  # source text of the class attribute
@@ -114,6 +124,11 @@ class Pipeline:
     hayhooks_names: tuple[str, ...] = ()  # names still imported from hayhooks after rewriting
     runtime_names: tuple[str, ...] = ()  # Hayhooks names the generated runtime provides
     uses_haystack: bool = False
+
+    def handler(self, *names: str) -> Handler | None:
+        """The first of ``names`` the wrapper implements (pass the async name first)."""
+        by_name = {h.name: h for h in self.handlers}
+        return next((by_name[n] for n in names if n in by_name), None)
 
     @property
     def has_chat(self) -> bool:
@@ -133,6 +148,10 @@ class Service:
     pipelines: tuple[Pipeline, ...]
     package: str = "app"
     extra_requirements: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def has_openai(self) -> bool:
+        return any(p.has_chat or p.has_responses or p.has_file_upload for p in self.pipelines)
 
     @property
     def needs_hayhooks(self) -> bool:

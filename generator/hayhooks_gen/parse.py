@@ -17,7 +17,11 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from hayhooks_gen.diagnostics import BuildError, Diagnostic
 from hayhooks_gen.discover import WRAPPER_FILE, Discovery, PipelineSource
 from hayhooks_gen.model import (
+    CHAT_METHODS,
     KNOWN_METHODS,
+    RESPONSE_METHODS,
+    UPLOAD_METHODS,
+    Handler,
     Expr,
     Method,
     Param,
@@ -215,10 +219,7 @@ def _method(source: _File, scope: ModuleScope, func: cst.FunctionDef) -> Method:
             continue
         annotation, problems = resolve_expr(scope, param.annotation.annotation, annotation=True)
         _report(source, problems)
-        if (
-            name == "headers"
-            and qualname_of(scope, _first_of_union(param.annotation.annotation)) in HEADERS
-        ):
+        if name == "headers" and _wants_headers(scope, func):
             wants_headers = True
             continue
         default: Expr | None = None
@@ -249,6 +250,14 @@ def _method(source: _File, scope: ModuleScope, func: cst.FunctionDef) -> Method:
         short_description=doc.short_description or None,
         wants_headers=wants_headers,
     )
+
+
+def _wants_headers(scope: ModuleScope, func: cst.FunctionDef) -> bool:
+    """The Hayhooks 2.1.0 opt-in: a parameter ``headers: Headers | None = None``."""
+    for param in (*func.params.params, *func.params.kwonly_params):
+        if param.name.value == "headers" and param.annotation is not None:
+            return qualname_of(scope, _first_of_union(param.annotation.annotation)) in HEADERS
+    return False
 
 
 def _first_of_union(node: cst.BaseExpression) -> cst.BaseExpression:
@@ -331,16 +340,11 @@ def parse_pipeline(pipeline: PipelineSource) -> tuple[Pipeline | None, list[Diag
         )
     run_func = methods.get("run_api_async") or methods.get("run_api")
     run = _method(source, scope, run_func) if run_func is not None else None
-    for name in (
-        "run_chat_completion",
-        "run_chat_completion_async",
-        "run_response",
-        "run_response_async",
-    ):
-        func = methods.get(name)
-        if func is not None and func.returns is not None:
-            resolve_report = resolve_expr(scope, func.returns.annotation, annotation=True)[1]
-            _report(source, resolve_report)
+    handlers = tuple(
+        Handler(name, methods[name].asynchronous is not None, _wants_headers(scope, methods[name]))
+        for name in (*CHAT_METHODS, *RESPONSE_METHODS, *UPLOAD_METHODS)
+        if name in methods
+    )
     attrs = _class_attrs(cls)
     a2a = attrs.get("a2a_card")
     rewritten = _rewrite_files(pipeline, module, diagnostics)
@@ -354,6 +358,7 @@ def parse_pipeline(pipeline: PipelineSource) -> tuple[Pipeline | None, list[Diag
             folder=pipeline.folder,
             run=run,
             implemented=implemented,
+            handlers=handlers,
             skip_mcp=_literal_bool(attrs.get("skip_mcp")),
             skip_a2a=_literal_bool(attrs.get("skip_a2a")),
             a2a_card=cst.Module(body=[]).code_for_node(a2a) if a2a is not None else None,

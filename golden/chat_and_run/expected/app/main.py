@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app import hooks
-from app.routes import assistant, chat_only, status
+from app.routes import assistant, chat_only, openai, status
 from app.runtime import add_middleware, app_options, setup_wrappers
 
 
@@ -35,4 +35,5 @@ add_middleware(app)
 app.include_router(status.router)
 app.include_router(assistant.router)
 app.include_router(chat_only.router)
+app.include_router(openai.router)
 hooks.configure(app)
