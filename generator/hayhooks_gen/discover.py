@@ -20,6 +20,8 @@ WRAPPER_FILE = "pipeline_wrapper.py"
 # Hayhooks' HAYHOOKS_FILES_TO_IGNORE_PATTERNS default, plus hidden entries.
 IGNORED = ("*.pyc", "*.pyo", "*.pyd", "__pycache__", "*.so", "*.egg", "*.egg-info", ".*")
 MAX_FILE_BYTES = 50 * 1024 * 1024
+# /{name}/run must not fall under a route the service owns (/status/{pipeline_name}).
+RESERVED_NAMES = frozenset({"status"})
 YAML_SUFFIXES = (".yml", ".yaml")
 
 
@@ -119,6 +121,13 @@ def discover(wrappers: Path) -> Discovery:
                     1,
                     1,
                     f"invalid pipeline name '{name}': use letters, digits, '_' and '-'",
+                )
+            )
+            continue
+        if name in RESERVED_NAMES:
+            errors.append(
+                Diagnostic(
+                    name, 1, 1, f"pipeline name '{name}' is taken by the service's /{name} routes"
                 )
             )
             continue

@@ -181,28 +181,61 @@ def locked(out: Path) -> Iterator[None]:
 
 
 def apply(out: Path, result: Plan) -> None:
-    """Stage every new file, then move them into place; the manifest goes last."""
+    """Stage every new file, then move them into place, the manifest last.
+
+    Each file a move replaces or deletes is first moved aside into the staging folder; if
+    anything fails, every step taken is undone in reverse order, so OUT is left as it was.
+    """
     staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out))
+    done: list[tuple[Path, Path | None]] = []  # (target, its previous content moved aside)
+    created_dirs: list[Path] = []
     try:
-        moves: list[tuple[Path, Path]] = []
-        for index, (rel, content) in enumerate([*result.writes.items(), *result.creates.items()]):
-            staged = staging / str(index)
-            with open(staged, "wb") as handle:
+        moves: list[tuple[Path | None, Path]] = []
+        contents = [*result.writes.items(), *result.creates.items(), (MANIFEST, result.manifest)]
+        for index, (rel, content) in enumerate(contents):
+            new = staging / f"new-{index}"
+            with open(new, "wb") as handle:
                 handle.write(content)
                 handle.flush()
                 os.fsync(handle.fileno())
-            moves.append((staged, out / rel))
-        staged_manifest = staging / "manifest"
-        staged_manifest.write_bytes(result.manifest)
-        for staged, target in moves:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(staged, target)
-        for rel in result.deletes:
-            (out / rel).unlink(missing_ok=True)
-            _prune_empty_dirs(out, (out / rel).parent)
-        os.replace(staged_manifest, out / MANIFEST)
+            moves.append((new, out / rel))
+        # deletions go before the manifest, which is always the last move
+        moves[-1:-1] = [(None, out / rel) for rel in result.deletes]
+        for index, (staged, target) in enumerate(moves):
+            backup: Path | None = None
+            if target.exists():
+                backup = staging / f"old-{index}"
+                os.replace(target, backup)
+            elif staged is not None:
+                created_dirs.extend(_make_parents(out, target.parent))
+            done.append((target, backup))
+            if staged is not None:
+                os.replace(staged, target)
+    except BaseException:
+        for target, backup in reversed(done):
+            if backup is not None:
+                os.replace(backup, target)
+            else:
+                target.unlink(missing_ok=True)
+        for directory in reversed(created_dirs):
+            if directory.is_dir() and not any(directory.iterdir()):
+                directory.rmdir()
+        raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+    for rel in result.deletes:
+        _prune_empty_dirs(out, (out / rel).parent)
+
+
+def _make_parents(out: Path, directory: Path) -> list[Path]:
+    """Create ``directory`` and its missing parents below ``out``; return them, outermost first."""
+    missing: list[Path] = []
+    while directory != out and not directory.exists():
+        missing.append(directory)
+        directory = directory.parent
+    for path in reversed(missing):
+        path.mkdir()
+    return list(reversed(missing))
 
 
 def _prune_empty_dirs(out: Path, directory: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -93,3 +94,33 @@ def test_tampered_manifest_is_reported(tmp_path: Path) -> None:
     (out / MANIFEST).write_text("{not json")
     with pytest.raises(UsageError, match="not valid"):
         plan(out, generate(EXAMPLES))
+
+
+def test_a_crash_while_moving_files_into_place_rolls_everything_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "svc"
+    _build(out)
+    (out / "app" / "main.py").write_text("# will be replaced\n")
+    manifest = json.loads((out / MANIFEST).read_text())
+    manifest["files"]["stale.py"] = hashlib.sha256(b"old\n").hexdigest()
+    (out / MANIFEST).write_text(json.dumps(manifest))
+    (out / "stale.py").write_text("old\n")
+    before = _snapshot(out)
+    todo = plan(out, generate(EXAMPLES))
+    assert todo.writes and todo.deletes
+    real_replace = os.replace
+    calls = {"n": 0}
+
+    def flaky_replace(src: object, dst: object) -> None:
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise OSError("disk full")
+        real_replace(src, dst)  # type: ignore[arg-type]
+
+    monkeypatch.setattr("hayhooks_gen.emit.os.replace", flaky_replace)
+    with pytest.raises(OSError, match="disk full"):
+        apply(out, todo)
+    monkeypatch.undo()
+    assert _snapshot(out) == before
+    assert [p.name for p in out.iterdir() if p.name.startswith(".hayhooks-gen-staging")] == []

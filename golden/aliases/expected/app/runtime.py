@@ -72,8 +72,78 @@ class RequestIdMiddleware:
         await self.app(scope, receive, send_with_id)
 
 
+class _BodyTooLarge(Exception):
+    pass
+
+
+class BodySizeLimitMiddleware:
+    """Answers 413 when a request body exceeds ``limit`` bytes (declared or streamed).
+
+    Enabled by ``HAYHOOKS_GEN_MAX_BODY_BYTES``; multipart uploads below it are spooled to
+    disk by Starlette past 1 MiB, not held in memory.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for key, value in scope["headers"]:
+            if key == b"content-length" and value.isdigit() and int(value) > self.limit:
+                await self._reject(send)
+                return
+        received = 0
+        started = rejected = False
+
+        async def counting_receive() -> Message:
+            nonlocal received, rejected
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    # Answer now: the app may turn the aborted read into a 400 of its own.
+                    if not started:
+                        rejected = True
+                        await self._reject(send)
+                    raise _BodyTooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if rejected:
+                return
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except _BodyTooLarge:
+            pass
+
+    @staticmethod
+    async def _reject(send: Send) -> None:
+        body = b'{"detail":"Request body too large"}'
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", b"%d" % len(body)),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
 def add_middleware(app: FastAPI) -> None:
-    """Request ids, then CORS, configured as Hayhooks configures them."""
+    """Request ids, then CORS, configured as Hayhooks configures them; optional body limit."""
+    max_body = int(os.environ.get("HAYHOOKS_GEN_MAX_BODY_BYTES") or 0)
+    if max_body > 0:
+        app.add_middleware(BodySizeLimitMiddleware, limit=max_body)
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(
         CORSMiddleware,
