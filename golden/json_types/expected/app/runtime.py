@@ -9,13 +9,16 @@ the same ``HAYHOOKS_*`` environment variables Hayhooks reads.
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import json
 import logging
 import os
+import threading
 import traceback
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, cast
 
@@ -341,14 +344,69 @@ async def _async_chunks(stream: AsyncGenerator[Any, None], sse: bool) -> AsyncIt
         await stream.aclose()
 
 
-def _sync_chunks(stream: Generator[Any, None, None], sse: bool) -> Iterator[str | bytes]:
+_END = object()
+_STREAM_BUFFER = 64  # chunks a sync generator may run ahead of the client
+
+
+class _Raised:
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+
+async def _threaded_chunks(
+    stream: Generator[Any, None, None], sse: bool
+) -> AsyncIterator[str | bytes]:
+    """Iterate a sync generator in one worker thread for the whole stream.
+
+    Starlette would hop to the thread pool and back for every chunk; here the thread runs
+    ahead by up to ``_STREAM_BUFFER`` chunks and hands each over as soon as it exists, so
+    chunk boundaries are kept and nothing waits for a batch. When the client goes away the
+    thread stops at the next chunk and closes the generator (in its own thread).
+    """
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[Any] = asyncio.Queue()
+    room = threading.Semaphore(_STREAM_BUFFER)
+    stop = threading.Event()
+
+    def put(item: Any) -> None:
+        try:
+            loop.call_soon_threadsafe(queue.put_nowait, item)
+        except RuntimeError:  # the event loop is gone: the server is shutting down
+            stop.set()
+
+    def produce() -> None:
+        try:
+            for item in stream:
+                formatted = format_chunk(item)
+                if formatted is None:
+                    continue
+                while not room.acquire(timeout=0.1):
+                    if stop.is_set():
+                        return
+                if stop.is_set():
+                    return
+                put(sse_frame(formatted) if sse else formatted)
+                if stop.is_set():
+                    return
+            put(_END)
+        except BaseException as exc:  # handed to the consumer, as Starlette would raise it
+            put(_Raised(exc))
+        finally:
+            stream.close()
+
+    context = contextvars.copy_context()
+    threading.Thread(target=context.run, args=(produce,), name="stream", daemon=True).start()
     try:
-        for item in stream:
-            formatted = format_chunk(item)
-            if formatted is not None:
-                yield sse_frame(formatted) if sse else formatted
+        while True:
+            item = await queue.get()
+            if item is _END:
+                return
+            if isinstance(item, _Raised):
+                raise item.exc
+            room.release()
+            yield item
     finally:
-        stream.close()
+        stop.set()
 
 
 def stream_response(stream: Any, media_type: str = "text/plain") -> StreamingResponse:
@@ -356,7 +414,7 @@ def stream_response(stream: Any, media_type: str = "text/plain") -> StreamingRes
     if isinstance(stream, AsyncGenerator):
         return StreamingResponse(_async_chunks(stream, sse), media_type=media_type)
     if isinstance(stream, Generator):
-        return StreamingResponse(_sync_chunks(stream, sse), media_type=media_type)
+        return StreamingResponse(_threaded_chunks(stream, sse), media_type=media_type)
     raise TypeError(
         f"SSEStream.stream must be a generator or async generator (got type {type(stream)!r})"
     )
