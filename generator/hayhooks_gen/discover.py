@@ -46,10 +46,23 @@ class Discovery:
     requirements: tuple[str, ...]
 
 
+# Modules the service itself generates in app/routes/: a pipeline may not take their names.
+GENERATED_ROUTE_MODULES = frozenset({"openai", "status"})
+
+
 def python_ident(name: str) -> str:
-    """A Python identifier for a pipeline name: ``my-pipe`` -> ``my_pipe``, ``2x`` -> ``p_2x``."""
+    """A Python identifier for a pipeline name: ``my-pipe`` -> ``my_pipe``, ``2x`` -> ``p_2x``.
+
+    Names that are not identifiers, keywords, private-looking, or taken by a generated route
+    module (``openai``) get a ``p_`` prefix.
+    """
     ident = name.replace("-", "_")
-    if not ident.isidentifier() or keyword.iskeyword(ident) or ident.startswith("_"):
+    if (
+        not ident.isidentifier()
+        or keyword.iskeyword(ident)
+        or ident.startswith("_")
+        or ident in GENERATED_ROUTE_MODULES
+    ):
         ident = f"p_{ident}"
     return ident
 

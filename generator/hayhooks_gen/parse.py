@@ -219,7 +219,7 @@ def _method(source: _File, scope: ModuleScope, func: cst.FunctionDef) -> Method:
             continue
         annotation, problems = resolve_expr(scope, param.annotation.annotation, annotation=True)
         _report(source, problems)
-        if name == "headers" and _wants_headers(scope, func):
+        if name == "headers" and _wants_headers(source, scope, func):
             wants_headers = True
             continue
         default: Expr | None = None
@@ -252,18 +252,41 @@ def _method(source: _File, scope: ModuleScope, func: cst.FunctionDef) -> Method:
     )
 
 
-def _wants_headers(scope: ModuleScope, func: cst.FunctionDef) -> bool:
-    """The Hayhooks 2.1.0 opt-in: a parameter ``headers: Headers | None = None``."""
-    for param in (*func.params.params, *func.params.kwonly_params):
-        if param.name.value == "headers" and param.annotation is not None:
-            return qualname_of(scope, _first_of_union(param.annotation.annotation)) in HEADERS
+def _wants_headers(source: _File, scope: ModuleScope, func: cst.FunctionDef) -> bool:
+    """The Hayhooks 2.1.0 opt-in: a parameter ``headers: Headers | None = None``.
+
+    Any other declaration of a ``Headers`` parameter named ``headers`` is refused, as
+    Hayhooks refuses to load it.
+    """
+    kinds = [(p, False) for p in func.params.params] + [
+        (p, True) for p in func.params.kwonly_params
+    ]
+    for param, _ in kinds:
+        if param.name.value != "headers" or param.annotation is None:
+            continue
+        annotation = param.annotation.annotation
+        parts = _union_parts(annotation)
+        if not any(qualname_of(scope, part) in HEADERS for part in parts):
+            return False
+        is_optional = len(parts) == 2 and any(
+            isinstance(part, cst.Name) and part.value == "None" for part in parts
+        )
+        has_none_default = isinstance(param.default, cst.Name) and param.default.value == "None"
+        if not (is_optional and has_none_default):
+            source.report(
+                param,
+                f"'{func.name.value}': request headers must be declared as a keyword parameter "
+                "'headers: Headers | None = None'",
+            )
+            return False
+        return True
     return False
 
 
-def _first_of_union(node: cst.BaseExpression) -> cst.BaseExpression:
-    while isinstance(node, cst.BinaryOperation):
-        node = node.left
-    return node
+def _union_parts(node: cst.BaseExpression) -> list[cst.BaseExpression]:
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
+        return [*_union_parts(node.left), *_union_parts(node.right)]
+    return [node]
 
 
 def _report(source: _File, problems: Iterable[Problem]) -> None:
@@ -341,7 +364,11 @@ def parse_pipeline(pipeline: PipelineSource) -> tuple[Pipeline | None, list[Diag
     run_func = methods.get("run_api_async") or methods.get("run_api")
     run = _method(source, scope, run_func) if run_func is not None else None
     handlers = tuple(
-        Handler(name, methods[name].asynchronous is not None, _wants_headers(scope, methods[name]))
+        Handler(
+            name,
+            methods[name].asynchronous is not None,
+            _wants_headers(source, scope, methods[name]),
+        )
         for name in (*CHAT_METHODS, *RESPONSE_METHODS, *UPLOAD_METHODS)
         if name in methods
     )

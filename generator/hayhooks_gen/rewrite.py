@@ -27,6 +27,12 @@ class ImportRewriter(cst.CSTTransformer):
     def __post_init__(self) -> None:
         super().__init__()
 
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        # Imports are statements: never descend into expressions (most of any module).
+        if isinstance(node, cst.BaseExpression | cst.Parameters | cst.Decorator | cst.Arg):
+            return False
+        return super().on_visit(node)
+
     def _runtime_module(self) -> tuple[list[cst.Dot], cst.Name]:
         # file in app/pipelines/<p>/[sub/...] -> app.runtime
         return [cst.Dot() for _ in range(self.depth + 3)], cst.Name("runtime")

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
+
 from hayhooks_gen.build import generate
 from hayhooks_gen.diagnostics import UsageError
 from hayhooks_gen.emit import MANIFEST, apply, check, plan

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 import pytest
+
 from hayhooks_gen.model import ref_marker
 from hayhooks_gen.resolve import qualname_of, resolve_expr
 from hayhooks_gen.scope import collect_scope

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import libcst as cst
+
 from hayhooks_gen.rewrite import ImportRewriter
 
 
