@@ -8,8 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from golden_cases import GOLDEN
 from ruff.__main__ import find_ruff_bin
+
+from golden_cases import GOLDEN
 
 SERVICES = sorted(p for p in GOLDEN.glob("*/expected") if (p / "pyproject.toml").is_file())
 

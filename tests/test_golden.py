@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from golden_cases import actual, cases, expected
 
 

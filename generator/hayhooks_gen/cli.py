@@ -1,4 +1,4 @@
-"""The command line: build, check, inspect.
+"""The command line: build (and --watch), check, inspect, and init/new scaffolding.
 
 Exit codes: 0 success or up to date; 1 ``check`` found drift; 2 bad input or usage;
 3 internal error (a bug in hayhooks-gen). Problems in the input are printed compiler style,
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -16,6 +17,7 @@ import typer
 
 from hayhooks_gen import __version__
 from hayhooks_gen.diagnostics import BuildError, UsageError
+from hayhooks_gen.term import ColorMode, color_diff, print_table, use_color
 
 EXIT_OK = 0
 EXIT_DRIFT = 1
@@ -89,17 +91,8 @@ def _run(action: Any, wrappers: Path | None = None) -> Any:
         _fail(f"error: {exc}")
 
 
-@app.command()
-def build(
-    wrappers: WrappersArg,
-    output: OutOpt,
-    package: PackageOpt = "app",
-    name: NameOpt = "hayhooks-service",
-    force: Annotated[
-        bool, typer.Option("--force", help="Generate into a non-empty folder that has no manifest.")
-    ] = False,
-) -> None:
-    """Write or refresh the generated service in OUTPUT."""
+def _build_once(wrappers: Path, output: Path, package: str, name: str, force: bool) -> str:
+    """Build once; return the one-line summary. Problems are printed, then typer.Exit."""
     from hayhooks_gen.build import generate
     from hayhooks_gen.emit import apply, locked, plan
 
@@ -126,10 +119,81 @@ def build(
             f"warning: {rel}: no longer generated but edited by hand; left in place", err=True
         )
     changed = len(todo.writes) + len(todo.creates) + len(todo.deletes)
-    typer.echo(
-        f"{output}: {len(result.service.pipelines)} pipeline(s); "
-        + (f"{changed} file(s) written or removed" if changed else "up to date")
+    return f"{output}: {len(result.service.pipelines)} pipeline(s); " + (
+        f"{changed} file(s) written or removed" if changed else "up to date"
     )
+
+
+@app.command()
+def build(
+    wrappers: WrappersArg,
+    output: OutOpt,
+    package: PackageOpt = "app",
+    name: NameOpt = "hayhooks-service",
+    force: Annotated[
+        bool, typer.Option("--force", help="Generate into a non-empty folder that has no manifest.")
+    ] = False,
+    watch: Annotated[
+        bool,
+        typer.Option(
+            "--watch", help="Keep running: rebuild whenever WRAPPERS changes (Ctrl-C stops)."
+        ),
+    ] = False,
+    interval: Annotated[
+        float,
+        typer.Option("--interval", help="--watch: seconds between looks at WRAPPERS (0.05-10)."),
+    ] = 0.5,
+    debounce: Annotated[
+        float,
+        typer.Option("--debounce", help="--watch: seconds WRAPPERS must stay unchanged (0.05-10)."),
+    ] = 0.3,
+    max_rebuilds: Annotated[int | None, typer.Option("--max-rebuilds", hidden=True)] = None,
+    timeout: Annotated[float | None, typer.Option("--timeout", hidden=True)] = None,
+) -> None:
+    """Write or refresh the generated service in OUTPUT."""
+    if not watch:
+        typer.echo(_build_once(wrappers, output, package, name, force))
+        return
+    from hayhooks_gen.watch import WatchSettings
+    from hayhooks_gen.watch import watch as watch_folder
+
+    root = _wrappers(wrappers)
+    _package(package)
+
+    def attempt(reason: str) -> None:
+        stamp = time.strftime("%H:%M:%S")
+        try:
+            summary = _build_once(wrappers, output, package, name, force)
+        except typer.Exit as exc:  # the problems are printed above; keep watching
+            summary = f"build failed (exit {exc.exit_code}); still watching"
+        except Exception as exc:  # a bug: say so in one line and keep watching
+            summary = f"internal error: {type(exc).__name__}: {exc}; still watching"
+        typer.echo(f"[{stamp}] {reason}: {summary}")
+
+    settings = WatchSettings(interval, debounce, max_rebuilds, timeout)
+    try:
+        attempt("start")
+        count = watch_folder(
+            root,
+            attempt,
+            settings,
+            exclude=output,
+            on_ready=lambda: typer.echo(f"watching {root} (Ctrl-C stops)"),
+        )
+    except KeyboardInterrupt:
+        typer.echo("watch: stopped")
+        return
+    typer.echo(f"watch: stopped after {count} rebuild(s)")
+
+
+ColorOpt = Annotated[
+    ColorMode,
+    typer.Option(
+        "--color",
+        help="Colour: auto (on a terminal, unless NO_COLOR is set), always, never.",
+        case_sensitive=False,
+    ),
+]
 
 
 @app.command()
@@ -138,6 +202,10 @@ def check(
     output: OutOpt,
     package: PackageOpt = "app",
     name: NameOpt = "hayhooks-service",
+    diff: Annotated[
+        bool, typer.Option("--diff/--no-diff", help="Print a unified diff of the drift.")
+    ] = True,
+    color: ColorOpt = ColorMode.auto,
 ) -> None:
     """Exit 1 when OUTPUT differs from what `build` would write (prints a diff); writes nothing."""
     from hayhooks_gen.build import generate
@@ -149,7 +217,9 @@ def check(
     if drift.clean:
         typer.echo(f"{output}: up to date")
         return
-    sys.stdout.write(drift.diff)
+    if diff:
+        colored = use_color(sys.stdout, color)
+        sys.stdout.write(color_diff(drift.diff) if colored else drift.diff)
     for rel in drift.missing:
         typer.echo(f"missing: {rel}")
     for rel in drift.extra:
@@ -164,16 +234,109 @@ def check(
 def inspect(
     wrappers: WrappersArg,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    color: ColorOpt = ColorMode.auto,
 ) -> None:
     """Show what would be generated: pipelines, methods, routes, fields, response kinds."""
     from hayhooks_gen.discover import discover
-    from hayhooks_gen.inspection import describe, table
+    from hayhooks_gen.inspection import describe
     from hayhooks_gen.parse import parse
 
     root = _wrappers(wrappers)
     service = _run(lambda: parse(discover(root), "app"), root)
     rows = describe(service)
-    typer.echo(json.dumps(rows, indent=2) if as_json else table(rows))
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    print_table(rows, sys.stdout, use_color(sys.stdout, color))
+
+
+def _answers(pairs: list[str]) -> dict[str, str]:
+    data: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.isidentifier():
+            _fail(f"error: --data {pair!r}: expected KEY=VALUE")
+        data[key] = value
+    return data
+
+
+TemplateOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--template",
+        help="Another copier template (git URL or folder) instead of the bundled one.",
+        show_default=False,
+    ),
+]
+VcsRefOpt = Annotated[
+    str | None,
+    typer.Option("--vcs-ref", help="With a git --template: the tag or commit to use."),
+]
+
+
+@app.command()
+def init(
+    directory: Annotated[
+        Path, typer.Argument(help="Where to create the wrappers repository.")
+    ] = Path("."),
+    project_name: Annotated[
+        str | None,
+        typer.Option(
+            "--name", help="Service name. Default: the folder's name.", show_default=False
+        ),
+    ] = None,
+    data: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--data",
+            "-d",
+            help="Answer a template question, KEY=VALUE (wrappers_dir, service_dir, "
+            "python_version, hayhooks_gen_requirement, pre_commit_repo, pre_commit_rev).",
+            show_default=False,
+        ),
+    ] = None,
+    template: TemplateOpt = None,
+    vcs_ref: VcsRefOpt = None,
+) -> None:
+    """Scaffold a wrappers repository: an example wrapper, README, pre-commit and CI config."""
+    from hayhooks_gen.scaffold import init_repository
+
+    answers = _answers(data or [])
+    if project_name is not None:
+        answers["project_name"] = project_name
+    done = _run(lambda: init_repository(directory, answers, template=template, vcs_ref=vcs_ref))
+    for rel in done.files:
+        typer.echo(f"created: {rel}")
+    wrappers = answers.get("wrappers_dir", "wrappers")
+    service = answers.get("service_dir", "service")
+    typer.echo(f"next: cd {directory} && hayhooks-gen build {wrappers} -o {service}")
+
+
+@app.command()
+def new(
+    pipeline: Annotated[
+        str, typer.Argument(help="Pipeline name: the folder and route name.", show_default=False)
+    ],
+    wrappers: Annotated[Path, typer.Option("--wrappers", "-w", help="The wrappers folder.")] = Path(
+        "wrappers"
+    ),
+    description: Annotated[
+        str | None,
+        typer.Option("--description", help="One line saying what it does.", show_default=False),
+    ] = None,
+    template: TemplateOpt = None,
+    vcs_ref: VcsRefOpt = None,
+) -> None:
+    """Create a new pipeline wrapper folder WRAPPERS/PIPELINE from the wrapper template."""
+    from hayhooks_gen.scaffold import new_wrapper
+
+    done = _run(
+        lambda: new_wrapper(
+            wrappers, pipeline, description=description, template=template, vcs_ref=vcs_ref
+        )
+    )
+    for rel in done.files:
+        typer.echo(f"created: {(done.root / rel).as_posix()}")
 
 
 def main() -> None:

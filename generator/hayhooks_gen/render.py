@@ -32,6 +32,12 @@ HEADER = f"# {HEADER_TEXT}"
 SERVICE_VERSION = "0.1.0"
 BASE_REQUIREMENTS = ("fastapi>=0.115", "pydantic>=2.7", "uvicorn>=0.30")
 OPENAI_COMPAT_REQUIREMENT = "fastapi-openai-compat>=1.4.0"
+# Created once when missing, never overwritten: path ("{package}" replaced) -> template.
+USER_OWNED_TEMPLATES = {
+    "{package}/hooks.py": "app/hooks.py.j2",
+    "Dockerfile": "Dockerfile.j2",
+    ".dockerignore": "dockerignore.j2",
+}
 
 
 def templates_dir() -> Path:
@@ -353,10 +359,13 @@ def render(service: Service, project_name: str = "hayhooks-service") -> Rendered
     idents = [p["ident"] for p in pipelines_ctx]
     if service.has_openai:
         emit(f"{pkg}/routes/openai.py", "app/routes/openai.py.j2", openai=_openai_view(service))
+        emit(f"{pkg}/openai_support.py", "app/openai_support.py.j2")
     emit(f"{pkg}/__init__.py", "app/__init__.py.j2")
     emit(f"{pkg}/routes/__init__.py", "app/routes/__init__.py.j2")
     emit(f"{pkg}/pipelines/__init__.py", "app/pipelines__init__.py.j2")
     emit(f"{pkg}/runtime.py", "app/runtime.py.j2")
+    emit(f"{pkg}/security.py", "app/security.py.j2")
+    emit(f"{pkg}/openapi.py", "app/openapi.py.j2")
     emit(f"{pkg}/routes/status.py", "app/routes/status.py.j2", pipelines=pipelines_ctx)
     emit(
         f"{pkg}/main.py",
@@ -387,6 +396,9 @@ def render(service: Service, project_name: str = "hayhooks-service") -> Rendered
         run_paths=sorted(f"/{p['name']}/run" for p in routed),
     )
     user_owned = {
-        f"{pkg}/hooks.py": env.get_template("app/hooks.py.j2").render().encode("utf-8"),
+        path.replace("{package}", pkg): env.get_template(template)
+        .render(package=pkg, project_name=project_name)
+        .encode("utf-8")
+        for path, template in USER_OWNED_TEMPLATES.items()
     }
     return Rendered(generated, frozenset(formatted), user_owned)

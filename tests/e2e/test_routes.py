@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+
 from support.fixtures import BuildFn, Server, running_generated
 from support.servers import wrappers_dir
 

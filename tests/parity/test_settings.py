@@ -9,6 +9,7 @@ import contextlib
 from collections.abc import Iterator
 
 import pytest
+
 from support.compare import compare_responses, diff_values
 from support.fixtures import BuildFn, ServerPair, WrappersFn, running_generated, running_hayhooks
 

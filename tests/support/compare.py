@@ -532,28 +532,37 @@ def _short_bytes(value: Any, limit: int = 400) -> str:
 
 
 # --------------------------------------------------------------------------------------------
-# Volatile values (OpenAI-compatible answers carry a uuid-based id and a creation time)
+# Volatile values (OpenAI-compatible answers carry random ids and a creation time)
 
 _UUID_RE = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+# Responses API ids (response, message, reasoning, function call, generated call id) and the
+# default Files API id: a prefix and random hex digits.
+_HEX_ID_RE = r"\b(resp|msg|rs|fc|call)_[0-9a-f]{32}\b|\bfile-[0-9a-f]{24}\b"
+_TIME_KEYS = ("created", "created_at")
 _VOLATILE_BYTES = [
-    (re.compile(rb'"created":\s*\d+'), b'"created":<created>'),
+    (re.compile(rb'"(created|created_at)":\s*\d+'), rb'"\1":<time>'),
     (re.compile(_UUID_RE.encode()), b"<uuid>"),
+    (re.compile(_HEX_ID_RE.encode()), b"<hex-id>"),
 ]
 
 
+def _mask_text(text: str) -> str:
+    return re.sub(_HEX_ID_RE, "<hex-id>", re.sub(_UUID_RE, "<uuid>", text))
+
+
 def mask_volatile(value: Any) -> Any:
-    """``created`` timestamps and uuids replaced by placeholders, in JSON values or raw bytes."""
+    """Creation times, uuids and random hex ids masked, in JSON values or raw bytes."""
     if isinstance(value, bytes):
         for pattern, repl in _VOLATILE_BYTES:
             value = pattern.sub(repl, value)
         return value
     if isinstance(value, dict):
         return {
-            k: "<created>" if k == "created" and isinstance(v, int) else mask_volatile(v)
+            k: "<time>" if k in _TIME_KEYS and isinstance(v, int) else mask_volatile(v)
             for k, v in value.items()
         }
     if isinstance(value, list):
         return [mask_volatile(v) for v in value]
     if isinstance(value, str):
-        return re.sub(_UUID_RE, "<uuid>", value)
+        return _mask_text(value)
     return value

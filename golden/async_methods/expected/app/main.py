@@ -6,8 +6,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from app import hooks
-from app.routes import async_only, both, status
+from app import hooks, security
+from app.routes import async_only as async_only_routes
+from app.routes import both as both_routes
+from app.routes import status as status_routes
 from app.runtime import add_middleware, app_options, setup_wrappers
 
 
@@ -15,8 +17,8 @@ from app.runtime import add_middleware, app_options, setup_wrappers
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await setup_wrappers(
         [
-            ("async_only", async_only.wrapper),
-            ("both", both.wrapper),
+            ("async_only", async_only_routes.wrapper),
+            ("both", both_routes.wrapper),
         ]
     )
     yield
@@ -32,7 +34,9 @@ app = FastAPI(
     **app_options(),
 )
 add_middleware(app)
-app.include_router(status.router)
-app.include_router(async_only.router)
-app.include_router(both.router)
+# Empty unless HAYHOOKS_GEN_API_KEY is set (see security.py); /status stays open.
+guard = security.pipeline_dependencies()
+app.include_router(status_routes.router)
+app.include_router(async_only_routes.router, dependencies=guard)
+app.include_router(both_routes.router, dependencies=guard)
 hooks.configure(app)

@@ -6,8 +6,11 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from app import hooks
-from app.routes import assistant, chat_only, openai, status
+from app import hooks, security
+from app.routes import assistant as assistant_routes
+from app.routes import chat_only as chat_only_routes
+from app.routes import openai as openai_routes
+from app.routes import status as status_routes
 from app.runtime import add_middleware, app_options, setup_wrappers
 
 
@@ -15,8 +18,8 @@ from app.runtime import add_middleware, app_options, setup_wrappers
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await setup_wrappers(
         [
-            ("assistant", assistant.wrapper),
-            ("chat_only", chat_only.wrapper),
+            ("assistant", assistant_routes.wrapper),
+            ("chat_only", chat_only_routes.wrapper),
         ]
     )
     yield
@@ -32,8 +35,10 @@ app = FastAPI(
     **app_options(),
 )
 add_middleware(app)
-app.include_router(status.router)
-app.include_router(assistant.router)
-app.include_router(chat_only.router)
-app.include_router(openai.router)
+# Empty unless HAYHOOKS_GEN_API_KEY is set (see security.py); /status stays open.
+guard = security.pipeline_dependencies()
+app.include_router(status_routes.router)
+app.include_router(assistant_routes.router, dependencies=guard)
+app.include_router(chat_only_routes.router, dependencies=guard)
+app.include_router(openai_routes.router, dependencies=guard)
 hooks.configure(app)

@@ -6,8 +6,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from app import hooks
-from app.routes import deep, status
+from app import hooks, security
+from app.routes import deep as deep_routes
+from app.routes import status as status_routes
 from app.runtime import add_middleware, app_options, setup_wrappers
 
 
@@ -15,7 +16,7 @@ from app.runtime import add_middleware, app_options, setup_wrappers
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await setup_wrappers(
         [
-            ("deep", deep.wrapper),
+            ("deep", deep_routes.wrapper),
         ]
     )
     yield
@@ -31,6 +32,8 @@ app = FastAPI(
     **app_options(),
 )
 add_middleware(app)
-app.include_router(status.router)
-app.include_router(deep.router)
+# Empty unless HAYHOOKS_GEN_API_KEY is set (see security.py); /status stays open.
+guard = security.pipeline_dependencies()
+app.include_router(status_routes.router)
+app.include_router(deep_routes.router, dependencies=guard)
 hooks.configure(app)

@@ -6,8 +6,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from app import hooks
-from app.routes import async_gen, mixed_items, sse, status, sync_gen
+from app import hooks, security
+from app.routes import async_gen as async_gen_routes
+from app.routes import mixed_items as mixed_items_routes
+from app.routes import sse as sse_routes
+from app.routes import status as status_routes
+from app.routes import sync_gen as sync_gen_routes
 from app.runtime import add_middleware, app_options, setup_wrappers
 
 
@@ -15,10 +19,10 @@ from app.runtime import add_middleware, app_options, setup_wrappers
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await setup_wrappers(
         [
-            ("async_gen", async_gen.wrapper),
-            ("mixed_items", mixed_items.wrapper),
-            ("sse", sse.wrapper),
-            ("sync_gen", sync_gen.wrapper),
+            ("async_gen", async_gen_routes.wrapper),
+            ("mixed_items", mixed_items_routes.wrapper),
+            ("sse", sse_routes.wrapper),
+            ("sync_gen", sync_gen_routes.wrapper),
         ]
     )
     yield
@@ -34,9 +38,11 @@ app = FastAPI(
     **app_options(),
 )
 add_middleware(app)
-app.include_router(status.router)
-app.include_router(async_gen.router)
-app.include_router(mixed_items.router)
-app.include_router(sse.router)
-app.include_router(sync_gen.router)
+# Empty unless HAYHOOKS_GEN_API_KEY is set (see security.py); /status stays open.
+guard = security.pipeline_dependencies()
+app.include_router(status_routes.router)
+app.include_router(async_gen_routes.router, dependencies=guard)
+app.include_router(mixed_items_routes.router, dependencies=guard)
+app.include_router(sse_routes.router, dependencies=guard)
+app.include_router(sync_gen_routes.router, dependencies=guard)
 hooks.configure(app)

@@ -6,8 +6,15 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from app import hooks
-from app.routes import custom_resp, html, json_resp, plain, raw_bytes, redirect, status, stream_resp
+from app import hooks, security
+from app.routes import custom_resp as custom_resp_routes
+from app.routes import html as html_routes
+from app.routes import json_resp as json_resp_routes
+from app.routes import plain as plain_routes
+from app.routes import raw_bytes as raw_bytes_routes
+from app.routes import redirect as redirect_routes
+from app.routes import status as status_routes
+from app.routes import stream_resp as stream_resp_routes
 from app.runtime import add_middleware, app_options, setup_wrappers
 
 
@@ -15,13 +22,13 @@ from app.runtime import add_middleware, app_options, setup_wrappers
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await setup_wrappers(
         [
-            ("custom_resp", custom_resp.wrapper),
-            ("html", html.wrapper),
-            ("json_resp", json_resp.wrapper),
-            ("plain", plain.wrapper),
-            ("raw_bytes", raw_bytes.wrapper),
-            ("redirect", redirect.wrapper),
-            ("stream_resp", stream_resp.wrapper),
+            ("custom_resp", custom_resp_routes.wrapper),
+            ("html", html_routes.wrapper),
+            ("json_resp", json_resp_routes.wrapper),
+            ("plain", plain_routes.wrapper),
+            ("raw_bytes", raw_bytes_routes.wrapper),
+            ("redirect", redirect_routes.wrapper),
+            ("stream_resp", stream_resp_routes.wrapper),
         ]
     )
     yield
@@ -37,12 +44,14 @@ app = FastAPI(
     **app_options(),
 )
 add_middleware(app)
-app.include_router(status.router)
-app.include_router(custom_resp.router)
-app.include_router(html.router)
-app.include_router(json_resp.router)
-app.include_router(plain.router)
-app.include_router(raw_bytes.router)
-app.include_router(redirect.router)
-app.include_router(stream_resp.router)
+# Empty unless HAYHOOKS_GEN_API_KEY is set (see security.py); /status stays open.
+guard = security.pipeline_dependencies()
+app.include_router(status_routes.router)
+app.include_router(custom_resp_routes.router, dependencies=guard)
+app.include_router(html_routes.router, dependencies=guard)
+app.include_router(json_resp_routes.router, dependencies=guard)
+app.include_router(plain_routes.router, dependencies=guard)
+app.include_router(raw_bytes_routes.router, dependencies=guard)
+app.include_router(redirect_routes.router, dependencies=guard)
+app.include_router(stream_resp_routes.router, dependencies=guard)
 hooks.configure(app)

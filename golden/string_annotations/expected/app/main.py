@@ -6,8 +6,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from app import hooks
-from app.routes import future_ann, quoted, status
+from app import hooks, security
+from app.routes import future_ann as future_ann_routes
+from app.routes import quoted as quoted_routes
+from app.routes import status as status_routes
 from app.runtime import add_middleware, app_options, setup_wrappers
 
 
@@ -15,8 +17,8 @@ from app.runtime import add_middleware, app_options, setup_wrappers
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await setup_wrappers(
         [
-            ("future_ann", future_ann.wrapper),
-            ("quoted", quoted.wrapper),
+            ("future_ann", future_ann_routes.wrapper),
+            ("quoted", quoted_routes.wrapper),
         ]
     )
     yield
@@ -32,7 +34,9 @@ app = FastAPI(
     **app_options(),
 )
 add_middleware(app)
-app.include_router(status.router)
-app.include_router(future_ann.router)
-app.include_router(quoted.router)
+# Empty unless HAYHOOKS_GEN_API_KEY is set (see security.py); /status stays open.
+guard = security.pipeline_dependencies()
+app.include_router(status_routes.router)
+app.include_router(future_ann_routes.router, dependencies=guard)
+app.include_router(quoted_routes.router, dependencies=guard)
 hooks.configure(app)

@@ -6,8 +6,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from app import hooks
-from app.routes import status, upload_files, upload_one
+from app import hooks, security
+from app.routes import status as status_routes
+from app.routes import upload_files as upload_files_routes
+from app.routes import upload_one as upload_one_routes
 from app.runtime import add_middleware, app_options, setup_wrappers
 
 
@@ -15,8 +17,8 @@ from app.runtime import add_middleware, app_options, setup_wrappers
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await setup_wrappers(
         [
-            ("upload_files", upload_files.wrapper),
-            ("upload_one", upload_one.wrapper),
+            ("upload_files", upload_files_routes.wrapper),
+            ("upload_one", upload_one_routes.wrapper),
         ]
     )
     yield
@@ -32,7 +34,9 @@ app = FastAPI(
     **app_options(),
 )
 add_middleware(app)
-app.include_router(status.router)
-app.include_router(upload_files.router)
-app.include_router(upload_one.router)
+# Empty unless HAYHOOKS_GEN_API_KEY is set (see security.py); /status stays open.
+guard = security.pipeline_dependencies()
+app.include_router(status_routes.router)
+app.include_router(upload_files_routes.router, dependencies=guard)
+app.include_router(upload_one_routes.router, dependencies=guard)
 hooks.configure(app)

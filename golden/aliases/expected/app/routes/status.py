@@ -6,15 +6,16 @@ from typing import Literal
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
-from app.routes import aliased, qualified
+from app.routes.aliased import wrapper as aliased_wrapper
+from app.routes.qualified import wrapper as qualified_wrapper
 from app.runtime import BasePipelineWrapper, deployment_type
 
 router = APIRouter()
 
 # name -> (wrapper, description, capabilities), fixed at build time
 PIPELINES: dict[str, tuple[BasePipelineWrapper, str, list[str]]] = {
-    "aliased": (aliased.wrapper, "Describe the inputs as plain text.", ["run_api", "mcp_eligible"]),
-    "qualified": (qualified.wrapper, "Measure a string.", ["run_api", "mcp_eligible"]),
+    "aliased": (aliased_wrapper, "Describe the inputs as plain text.", ["run_api", "mcp_eligible"]),
+    "qualified": (qualified_wrapper, "Measure a string.", ["run_api", "mcp_eligible"]),
 }
 
 

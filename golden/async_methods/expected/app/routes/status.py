@@ -6,7 +6,8 @@ from typing import Literal
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
-from app.routes import async_only, both
+from app.routes.async_only import wrapper as async_only_wrapper
+from app.routes.both import wrapper as both_wrapper
 from app.runtime import BasePipelineWrapper, deployment_type
 
 router = APIRouter()
@@ -14,11 +15,11 @@ router = APIRouter()
 # name -> (wrapper, description, capabilities), fixed at build time
 PIPELINES: dict[str, tuple[BasePipelineWrapper, str, list[str]]] = {
     "async_only": (
-        async_only.wrapper,
+        async_only_wrapper,
         "Add two numbers asynchronously.",
         ["run_api", "mcp_eligible"],
     ),
-    "both": (both.wrapper, "Async variant, which wins.", ["run_api", "mcp_eligible"]),
+    "both": (both_wrapper, "Async variant, which wins.", ["run_api", "mcp_eligible"]),
 }
 
 

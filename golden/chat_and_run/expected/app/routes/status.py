@@ -6,7 +6,8 @@ from typing import Literal
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
-from app.routes import assistant, chat_only
+from app.routes.assistant import wrapper as assistant_wrapper
+from app.routes.chat_only import wrapper as chat_only_wrapper
 from app.runtime import BasePipelineWrapper, deployment_type
 
 router = APIRouter()
@@ -14,11 +15,11 @@ router = APIRouter()
 # name -> (wrapper, description, capabilities), fixed at build time
 PIPELINES: dict[str, tuple[BasePipelineWrapper, str, list[str]]] = {
     "assistant": (
-        assistant.wrapper,
+        assistant_wrapper,
         "Answer a question.",
         ["run_api", "chat_completion", "mcp_eligible", "a2a_eligible"],
     ),
-    "chat_only": (chat_only.wrapper, "", ["chat_completion", "a2a_eligible"]),
+    "chat_only": (chat_only_wrapper, "", ["chat_completion", "a2a_eligible"]),
 }
 
 

@@ -6,14 +6,14 @@ from typing import Literal
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
-from app.routes import deep
+from app.routes.deep import wrapper as deep_wrapper
 from app.runtime import BasePipelineWrapper, deployment_type
 
 router = APIRouter()
 
 # name -> (wrapper, description, capabilities), fixed at build time
 PIPELINES: dict[str, tuple[BasePipelineWrapper, str, list[str]]] = {
-    "deep": (deep.wrapper, "Log and echo a text.", ["run_api", "mcp_eligible"]),
+    "deep": (deep_wrapper, "Log and echo a text.", ["run_api", "mcp_eligible"]),
 }
 
 

@@ -6,14 +6,14 @@ from typing import Literal
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
-from app.routes import image
+from app.routes.image import wrapper as image_wrapper
 from app.runtime import BasePipelineWrapper, deployment_type
 
 router = APIRouter()
 
 # name -> (wrapper, description, capabilities), fixed at build time
 PIPELINES: dict[str, tuple[BasePipelineWrapper, str, list[str]]] = {
-    "image": (image.wrapper, "Return the bundled logo image.", ["run_api", "mcp_eligible"]),
+    "image": (image_wrapper, "Return the bundled logo image.", ["run_api", "mcp_eligible"]),
 }
 
 

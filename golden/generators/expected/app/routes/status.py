@@ -6,7 +6,10 @@ from typing import Literal
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
-from app.routes import async_gen, mixed_items, sse, sync_gen
+from app.routes.async_gen import wrapper as async_gen_wrapper
+from app.routes.mixed_items import wrapper as mixed_items_wrapper
+from app.routes.sse import wrapper as sse_wrapper
+from app.routes.sync_gen import wrapper as sync_gen_wrapper
 from app.runtime import BasePipelineWrapper, deployment_type
 
 router = APIRouter()
@@ -14,21 +17,21 @@ router = APIRouter()
 # name -> (wrapper, description, capabilities), fixed at build time
 PIPELINES: dict[str, tuple[BasePipelineWrapper, str, list[str]]] = {
     "async_gen": (
-        async_gen.wrapper,
+        async_gen_wrapper,
         "Stream n text chunks asynchronously.",
         ["run_api", "mcp_eligible"],
     ),
     "mixed_items": (
-        mixed_items.wrapper,
+        mixed_items_wrapper,
         "Stream one item of every kind Hayhooks formats differently.",
         ["run_api", "mcp_eligible"],
     ),
     "sse": (
-        sse.wrapper,
+        sse_wrapper,
         "Stream the mixed items as server-sent events.",
         ["run_api", "mcp_eligible"],
     ),
-    "sync_gen": (sync_gen.wrapper, "Stream n text chunks.", ["run_api", "mcp_eligible"]),
+    "sync_gen": (sync_gen_wrapper, "Stream n text chunks.", ["run_api", "mcp_eligible"]),
 }
 
 

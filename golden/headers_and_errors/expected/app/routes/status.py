@@ -6,7 +6,7 @@ from typing import Literal
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
-from app.routes import errors
+from app.routes.errors import wrapper as errors_wrapper
 from app.runtime import BasePipelineWrapper, deployment_type
 
 router = APIRouter()
@@ -14,7 +14,7 @@ router = APIRouter()
 # name -> (wrapper, description, capabilities), fixed at build time
 PIPELINES: dict[str, tuple[BasePipelineWrapper, str, list[str]]] = {
     "errors": (
-        errors.wrapper,
+        errors_wrapper,
         "Succeed or fail in the way selected by mode.",
         ["run_api", "mcp_eligible"],
     ),

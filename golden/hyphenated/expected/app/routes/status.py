@@ -6,14 +6,14 @@ from typing import Literal
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
-from app.routes import my_pipe
+from app.routes.my_pipe import wrapper as my_pipe_wrapper
 from app.runtime import BasePipelineWrapper, deployment_type
 
 router = APIRouter()
 
 # name -> (wrapper, description, capabilities), fixed at build time
 PIPELINES: dict[str, tuple[BasePipelineWrapper, str, list[str]]] = {
-    "my-pipe": (my_pipe.wrapper, "Upper-case a text.", ["run_api", "mcp_eligible"]),
+    "my-pipe": (my_pipe_wrapper, "Upper-case a text.", ["run_api", "mcp_eligible"]),
 }
 
 

@@ -6,14 +6,14 @@ from typing import Literal
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
-from app.routes import echo
+from app.routes.echo import wrapper as echo_wrapper
 from app.runtime import BasePipelineWrapper, deployment_type
 
 router = APIRouter()
 
 # name -> (wrapper, description, capabilities), fixed at build time
 PIPELINES: dict[str, tuple[BasePipelineWrapper, str, list[str]]] = {
-    "echo": (echo.wrapper, "Echo the request parameters back.", ["run_api", "mcp_eligible"]),
+    "echo": (echo_wrapper, "Echo the request parameters back.", ["run_api", "mcp_eligible"]),
 }
 
 

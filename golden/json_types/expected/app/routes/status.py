@@ -6,7 +6,7 @@ from typing import Literal
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
-from app.routes import custom_types
+from app.routes.custom_types import wrapper as custom_types_wrapper
 from app.runtime import BasePipelineWrapper, deployment_type
 
 router = APIRouter()
@@ -14,7 +14,7 @@ router = APIRouter()
 # name -> (wrapper, description, capabilities), fixed at build time
 PIPELINES: dict[str, tuple[BasePipelineWrapper, str, list[str]]] = {
     "custom_types": (
-        custom_types.wrapper,
+        custom_types_wrapper,
         "Summarise a list of typed items.",
         ["run_api", "mcp_eligible"],
     ),

@@ -6,7 +6,7 @@ from typing import Literal
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
-from app.routes import with_helper
+from app.routes.with_helper import wrapper as with_helper_wrapper
 from app.runtime import BasePipelineWrapper, deployment_type
 
 router = APIRouter()
@@ -14,7 +14,7 @@ router = APIRouter()
 # name -> (wrapper, description, capabilities), fixed at build time
 PIPELINES: dict[str, tuple[BasePipelineWrapper, str, list[str]]] = {
     "with_helper": (
-        with_helper.wrapper,
+        with_helper_wrapper,
         "Greet someone in every language listed in data/words.txt.",
         ["run_api", "mcp_eligible"],
     ),

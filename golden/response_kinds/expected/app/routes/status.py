@@ -6,7 +6,13 @@ from typing import Literal
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
-from app.routes import custom_resp, html, json_resp, plain, raw_bytes, redirect, stream_resp
+from app.routes.custom_resp import wrapper as custom_resp_wrapper
+from app.routes.html import wrapper as html_wrapper
+from app.routes.json_resp import wrapper as json_resp_wrapper
+from app.routes.plain import wrapper as plain_wrapper
+from app.routes.raw_bytes import wrapper as raw_bytes_wrapper
+from app.routes.redirect import wrapper as redirect_wrapper
+from app.routes.stream_resp import wrapper as stream_resp_wrapper
 from app.runtime import BasePipelineWrapper, deployment_type
 
 router = APIRouter()
@@ -14,24 +20,24 @@ router = APIRouter()
 # name -> (wrapper, description, capabilities), fixed at build time
 PIPELINES: dict[str, tuple[BasePipelineWrapper, str, list[str]]] = {
     "custom_resp": (
-        custom_resp.wrapper,
+        custom_resp_wrapper,
         "Return CSV through a Response subclass defined in this module.",
         ["run_api", "mcp_eligible"],
     ),
-    "html": (html.wrapper, "Render a tiny HTML page.", ["run_api", "mcp_eligible"]),
+    "html": (html_wrapper, "Render a tiny HTML page.", ["run_api", "mcp_eligible"]),
     "json_resp": (
-        json_resp.wrapper,
+        json_resp_wrapper,
         'Return a JSON body that is not wrapped in {"result": ...}.',
         ["run_api", "mcp_eligible"],
     ),
-    "plain": (plain.wrapper, "Return plain text.", ["run_api", "mcp_eligible"]),
+    "plain": (plain_wrapper, "Return plain text.", ["run_api", "mcp_eligible"]),
     "raw_bytes": (
-        raw_bytes.wrapper,
+        raw_bytes_wrapper,
         "Return raw bytes with a custom status code and header.",
         ["run_api", "mcp_eligible"],
     ),
-    "redirect": (redirect.wrapper, "Redirect to the status page.", ["run_api", "mcp_eligible"]),
-    "stream_resp": (stream_resp.wrapper, "Stream a small CSV file.", ["run_api", "mcp_eligible"]),
+    "redirect": (redirect_wrapper, "Redirect to the status page.", ["run_api", "mcp_eligible"]),
+    "stream_resp": (stream_resp_wrapper, "Stream a small CSV file.", ["run_api", "mcp_eligible"]),
 }
 
 

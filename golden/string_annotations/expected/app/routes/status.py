@@ -6,15 +6,16 @@ from typing import Literal
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
-from app.routes import future_ann, quoted
+from app.routes.future_ann import wrapper as future_ann_wrapper
+from app.routes.quoted import wrapper as quoted_wrapper
 from app.runtime import BasePipelineWrapper, deployment_type
 
 router = APIRouter()
 
 # name -> (wrapper, description, capabilities), fixed at build time
 PIPELINES: dict[str, tuple[BasePipelineWrapper, str, list[str]]] = {
-    "future_ann": (future_ann.wrapper, "Repeat a text.", ["run_api", "mcp_eligible"]),
-    "quoted": (quoted.wrapper, "Count the characters of q.", ["run_api", "mcp_eligible"]),
+    "future_ann": (future_ann_wrapper, "Repeat a text.", ["run_api", "mcp_eligible"]),
+    "quoted": (quoted_wrapper, "Count the characters of q.", ["run_api", "mcp_eligible"]),
 }
 
 

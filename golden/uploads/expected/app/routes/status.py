@@ -6,7 +6,8 @@ from typing import Literal
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
-from app.routes import upload_files, upload_one
+from app.routes.upload_files import wrapper as upload_files_wrapper
+from app.routes.upload_one import wrapper as upload_one_wrapper
 from app.runtime import BasePipelineWrapper, deployment_type
 
 router = APIRouter()
@@ -14,12 +15,12 @@ router = APIRouter()
 # name -> (wrapper, description, capabilities), fixed at build time
 PIPELINES: dict[str, tuple[BasePipelineWrapper, str, list[str]]] = {
     "upload_files": (
-        upload_files.wrapper,
+        upload_files_wrapper,
         "Report the name and size of each uploaded file.",
         ["run_api", "mcp_eligible"],
     ),
     "upload_one": (
-        upload_one.wrapper,
+        upload_one_wrapper,
         "Require at least one upload and echo the tags.",
         ["run_api", "mcp_eligible"],
     ),
