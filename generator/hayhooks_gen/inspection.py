@@ -50,9 +50,12 @@ def describe(service: Service) -> list[dict[str, Any]]:
     return rows
 
 
-def table(rows: list[dict[str, Any]]) -> str:
-    headers = ["pipeline", "route", "method", "request fields", "body", "response", "class"]
-    body = [
+TABLE_HEADERS = ("pipeline", "route", "method", "request fields", "body", "response", "class")
+
+
+def table_cells(rows: list[dict[str, Any]]) -> list[list[str]]:
+    """The cells of ``inspect``'s table, one list per pipeline, in TABLE_HEADERS order."""
+    return [
         [
             r["pipeline"],
             r["route"] or "-",
@@ -68,10 +71,15 @@ def table(rows: list[dict[str, Any]]) -> str:
         ]
         for r in rows
     ]
-    widths = [max(len(str(x)) for x in col) for col in zip(headers, *body, strict=False)]
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    """The table as plain text, columns padded with spaces."""
+    body = table_cells(rows)
+    widths = [max(len(x) for x in col) for col in zip(TABLE_HEADERS, *body, strict=False)]
     lines = [
-        "  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=False)).rstrip()
-        for row in [headers, *body]
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)).rstrip()
+        for row in [list(TABLE_HEADERS), *body]
     ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)

@@ -61,39 +61,16 @@ def color_diff(diff: str) -> str:
 
 def print_table(rows: list[dict[str, Any]], stream: TextIO, color: bool) -> None:
     """``inspect``'s table: rich on a terminal with colour, aligned plain text otherwise."""
-    if not color:
-        from hayhooks_gen.inspection import table as plain_table
+    from hayhooks_gen.inspection import TABLE_HEADERS, table, table_cells
 
-        stream.write(plain_table(rows) + "\n")
+    if not color:
+        stream.write(table(rows) + "\n")
         return
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(*TABLE_HEADERS, header_style="bold")
+    rich_table = Table(*TABLE_HEADERS, header_style="bold")
     for cells in table_cells(rows):
-        table.add_row(*(Text(cell) for cell in cells))  # Text: `list[str]` is not markup
-    Console(file=stream, force_terminal=True, highlight=False).print(table)
-
-
-TABLE_HEADERS = ("pipeline", "route", "method", "request fields", "body", "response", "class")
-
-
-def table_cells(rows: list[dict[str, Any]]) -> list[list[str]]:
-    """The cells of ``inspect``'s table (the same as ``inspection.table`` prints)."""
-    return [
-        [
-            r["pipeline"],
-            r["route"] or "-",
-            r["run_method"] or ",".join(r["methods"]),
-            ", ".join(
-                f"{f['name']}: {f['annotation']}" + ("" if f["required"] else "?")
-                for f in r["request_fields"]
-            )
-            or "-",
-            r["body"] or "-",
-            r["response_kind"] or "-",
-            (r["response_class"] or "-").rsplit(".", 1)[-1],
-        ]
-        for r in rows
-    ]
+        rich_table.add_row(*(Text(cell) for cell in cells))  # Text: `list[str]` is not markup
+    Console(file=stream, force_terminal=True, highlight=False).print(rich_table)
