@@ -7,6 +7,7 @@ path to its bytes, plus the user-owned files that are created only when missing.
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass, field
 from functools import cache
@@ -48,10 +49,26 @@ def templates_dir() -> Path:
     raise FileNotFoundError("hayhooks-gen templates folder not found")
 
 
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Compiled templates, cached per user: compiling them costs more than a whole small build.
+
+    Entries are keyed by template name and source checksum, so a changed template is simply
+    recompiled; output never depends on the cache. No cache when the folder is unwritable.
+    """
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    folder = Path(base) / "hayhooks-gen" / "jinja"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return jinja2.FileSystemBytecodeCache(str(folder))
+
+
 @cache
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(templates_dir() / "service"),
+        bytecode_cache=_bytecode_cache(),
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
