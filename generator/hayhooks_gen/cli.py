@@ -71,7 +71,9 @@ def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
 
 def _wrappers(path: Path) -> Path:
     if not path.is_dir():
-        _fail(f"{path}: error: wrappers folder not found (expected a folder of pipeline folders)")
+        _fail(
+            f"{path}:1:1: error: wrappers folder not found (expected a folder of pipeline folders)"
+        )
     return path
 
 
@@ -116,7 +118,9 @@ def _build_once(wrappers: Path, output: Path, package: str, name: str, force: bo
             output.rmdir()
     for rel in todo.kept:
         typer.echo(
-            f"warning: {rel}: no longer generated but edited by hand; left in place", err=True
+            f"warning: {rel}: no longer generated, but edited or not recognisably generated; "
+            "left in place",
+            err=True,
         )
     changed = len(todo.writes) + len(todo.creates) + len(todo.deletes)
     return f"{output}: {len(result.service.pipelines)} pipeline(s); " + (

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from hayhooks_gen.diagnostics import BuildError, Diagnostic
+from hayhooks_gen.diagnostics import Diagnostic
 
 PIPELINE_NAME = re.compile(r"[A-Za-z0-9_-]+")
 WRAPPER_FILE = "pipeline_wrapper.py"
@@ -41,9 +41,10 @@ class PipelineSource:
 
 @dataclass(frozen=True)
 class Discovery:
-    pipelines: tuple[PipelineSource, ...]
+    pipelines: tuple[PipelineSource, ...]  # the readable ones, even when others have errors
     warnings: tuple[str, ...]
     requirements: tuple[str, ...]
+    errors: tuple[Diagnostic, ...] = ()  # reported with the parse errors, all in one run
 
 
 # Modules the service itself generates in app/routes/: a pipeline may not take their names.
@@ -74,6 +75,7 @@ def _ignored(name: str) -> bool:
 def _read_folder(root: Path, folder: Path, errors: list[Diagnostic]) -> list[tuple[str, bytes]]:
     files: list[tuple[str, bytes]] = []
     resolved_folder = folder.resolve()
+    seen = {resolved_folder}  # real folders walked, so a symlink loop is walked once
     pending = [folder]
     while pending:
         current = pending.pop()
@@ -87,6 +89,15 @@ def _read_folder(root: Path, folder: Path, errors: list[Diagnostic]) -> list[tup
                 )
                 continue
             if entry.is_dir():
+                real = entry.resolve()
+                if real in seen:
+                    errors.append(
+                        Diagnostic(
+                            rel_to_root, 1, 1, "symlink loop: points to a folder already read"
+                        )
+                    )
+                    continue
+                seen.add(real)
                 pending.append(entry)
             elif entry.is_file():
                 size = entry.stat().st_size
@@ -105,7 +116,7 @@ def _read_folder(root: Path, folder: Path, errors: list[Diagnostic]) -> list[tup
 
 
 def discover(wrappers: Path) -> Discovery:
-    """Read every pipeline folder under ``wrappers``; raise ``BuildError`` with all problems."""
+    """Read every pipeline folder under ``wrappers``; problems go to ``Discovery.errors``."""
     root = wrappers
     errors: list[Diagnostic] = []
     warnings: list[str] = []
@@ -162,8 +173,6 @@ def discover(wrappers: Path) -> Discovery:
             continue
         files = _read_folder(root, entry, errors)
         pipelines.append(PipelineSource(name=name, ident=ident, folder=name, files=tuple(files)))
-    if errors:
-        raise BuildError(errors)
     requirements: tuple[str, ...] = ()
     req_file = root / "requirements.txt"
     if req_file.is_file():
@@ -171,4 +180,4 @@ def discover(wrappers: Path) -> Discovery:
         requirements = tuple(
             sorted({ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")})
         )
-    return Discovery(tuple(pipelines), tuple(warnings), requirements)
+    return Discovery(tuple(pipelines), tuple(warnings), requirements, tuple(errors))

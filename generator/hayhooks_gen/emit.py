@@ -97,7 +97,7 @@ class Plan:
     writes: dict[str, bytes] = field(default_factory=dict)
     creates: dict[str, bytes] = field(default_factory=dict)  # user-owned, missing
     deletes: list[str] = field(default_factory=list)
-    kept: list[str] = field(default_factory=list)  # stale but edited by hand: left alone
+    kept: list[str] = field(default_factory=list)  # stale, but edited or not ours: left alone
     manifest: bytes = b""
     manifest_changed: bool = False
 
@@ -142,13 +142,18 @@ def plan(out: Path, output: Output, *, force: bool = False) -> Plan:
     for rel, content in output.user_owned.items():
         if not (out / rel).exists():
             result.creates[rel] = content
+    copies = f"{output.service.package}/pipelines/"
     for rel, digest in sorted(owned.items()):
         if rel in output.generated:
             continue
         target = out / rel
         if not target.is_file():
             continue
-        if sha256(target.read_bytes()) == digest:
+        content = target.read_bytes()
+        # Delete only what is provably ours: unedited, and a generated file (its header says
+        # so) or a wrapper copy. A manifest entry alone is not proof: it can be hand-edited.
+        ours = _is_generated_by_us(content) or rel.startswith(copies)
+        if sha256(content) == digest and ours:
             result.deletes.append(rel)
         else:
             result.kept.append(rel)
@@ -160,21 +165,48 @@ def plan(out: Path, output: Output, *, force: bool = False) -> Plan:
     return result
 
 
+def _lock_holder_alive(lock: Path) -> bool:
+    """Whether the process named in the lock file still runs (a killed build leaves its lock)."""
+    try:
+        pid = int(lock.read_text().strip() or "0")
+    except (OSError, ValueError):
+        return True  # unreadable: better refuse than break someone's build
+    if pid <= 0:
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 @contextmanager
 def locked(out: Path) -> Iterator[None]:
-    """One build at a time per output folder."""
+    """One build at a time per output folder; a lock left by a dead build is taken over."""
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"{out}: output path exists and is not a folder")
     out.mkdir(parents=True, exist_ok=True)
     lock = out / LOCK
-    try:
-        fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-    except FileExistsError as exc:
-        raise UsageError(
-            f"{lock}: another hayhooks-gen build is writing this folder; "
-            "if none is running, delete the lock file"
-        ) from exc
+    for attempt in range(2):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            break
+        except FileExistsError as exc:
+            if attempt == 0 and not _lock_holder_alive(lock):
+                lock.unlink(missing_ok=True)
+                continue
+            raise UsageError(
+                f"{lock}: another hayhooks-gen build is writing this folder; "
+                "if none is running, delete the lock file"
+            ) from exc
     try:
         os.write(fd, f"{os.getpid()}\n".encode())
         os.close(fd)
+        # Staging folders left by a build that was killed mid-write hold nothing of value.
+        for leftover in out.glob(f"{STAGING_PREFIX}*"):
+            shutil.rmtree(leftover, ignore_errors=True)
         yield
     finally:
         lock.unlink(missing_ok=True)

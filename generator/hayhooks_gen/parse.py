@@ -189,27 +189,28 @@ def _method(source: _File, scope: ModuleScope, func: cst.FunctionDef) -> Method:
     params: list[Param] = []
     wants_headers = False
     p = func.params
-    for star in (p.star_arg, p.star_kwarg):
+    for star, stars in ((p.star_arg, "*"), (p.star_kwarg, "**")):
         if isinstance(star, cst.Param):
             source.report(
                 star,
-                f"'{func.name.value}' takes *{star.name.value}: a request body fills named "
+                f"'{func.name.value}' takes {stars}{star.name.value}: a request body fills named "
                 "parameters only; declare each one",
             )
-    for param in p.posonly_params:
-        source.report(param, "positional-only parameters cannot be filled from a request body")
-    ordered = [(param, ParamKind.POSITIONAL_OR_KEYWORD) for param in p.params]
-    ordered += [(param, ParamKind.KEYWORD_ONLY) for param in p.kwonly_params]
-    if (
-        not ordered
-        or ordered[0][0].name.value != "self"
-        or ordered[0][1] is not ParamKind.POSITIONAL_OR_KEYWORD
-    ):
+    positional = [*p.posonly_params, *p.params]
+    if positional and positional[0].name.value == "self":
+        positional = positional[1:]  # self may be positional-only: it is never in the body
+    else:
         source.report(
             func.name, f"'{func.name.value}' must be an instance method taking 'self' first"
         )
-    else:
-        ordered = ordered[1:]
+    posonly = {id(param) for param in p.posonly_params}
+    for param in positional:
+        if id(param) in posonly:
+            source.report(param, "positional-only parameters cannot be filled from a request body")
+    ordered = [
+        (param, ParamKind.POSITIONAL_OR_KEYWORD) for param in positional if id(param) not in posonly
+    ]
+    ordered += [(param, ParamKind.KEYWORD_ONLY) for param in p.kwonly_params]
     for param, kind in ordered:
         name = param.name.value
         if param.annotation is None:
@@ -401,7 +402,7 @@ def parse_pipeline(pipeline: PipelineSource) -> tuple[Pipeline | None, list[Diag
 def parse(discovery: Discovery, package: str) -> Service:
     """Parse every discovered pipeline; raise ``BuildError`` with all problems of all files."""
     pipelines: list[Pipeline] = []
-    diagnostics: list[Diagnostic] = []
+    diagnostics: list[Diagnostic] = list(discovery.errors)
     for source in discovery.pipelines:
         pipeline, problems = parse_pipeline(source)
         diagnostics.extend(problems)

@@ -96,29 +96,36 @@ class Rendered:
 
 @dataclass
 class ImportTable:
-    """``from module import name [as alias]`` lines with collision-free local names."""
+    """``from module import name [as alias]`` lines with collision-free local names.
+
+    A symbol may get a second local name: inside a model class body a field named like an
+    import (``Field``, ``int``) shadows it, so names used there must avoid the field names.
+    """
 
     reserved: set[str] = field(default_factory=set)
-    locals_by_symbol: dict[tuple[str, str], str] = field(default_factory=dict)
+    locals_by_symbol: dict[tuple[str, str], list[str]] = field(default_factory=dict)
 
-    def use(self, module: str, name: str) -> str:
+    def use(self, module: str, name: str, avoid: frozenset[str] = frozenset()) -> str:
         key = (module, name)
-        if key in self.locals_by_symbol:
-            return self.locals_by_symbol[key]
+        known = self.locals_by_symbol.setdefault(key, [])
+        for local in known:
+            if local not in avoid:
+                return local
         local = name
         suffix = 1
-        while local in self.reserved:
+        while local in self.reserved or local in avoid:
             local = f"{name}_{suffix}"
             suffix += 1
         self.reserved.add(local)
-        self.locals_by_symbol[key] = local
+        known.append(local)
         return local
 
     def lines(self, own_package: str) -> list[str]:
         by_module: dict[str, list[str]] = {}
-        for (module, name), local in self.locals_by_symbol.items():
-            entry = name if local == name else f"{name} as {local}"
-            by_module.setdefault(module, []).append(entry)
+        for (module, name), known in self.locals_by_symbol.items():
+            for local in known:
+                entry = name if local == name else f"{name} as {local}"
+                by_module.setdefault(module, []).append(entry)
 
         def group(module: str) -> int:
             top = module.split(".")[0]
@@ -148,10 +155,24 @@ def _anchor(symbol: Symbol, service: Service, pipeline: Pipeline) -> tuple[str, 
     return symbol.module, symbol.name
 
 
-def _render_expr(expr: Expr, table: ImportTable, service: Service, pipeline: Pipeline) -> str:
+def _render_expr(
+    expr: Expr,
+    table: ImportTable,
+    service: Service,
+    pipeline: Pipeline,
+    avoid: frozenset[str] = frozenset(),
+) -> str:
+    """The expression's code with each reference under an imported local name.
+
+    Builtins stay bare unless ``avoid`` (the field names of the class the expression sits
+    in) shadows them; then they are imported from ``builtins`` under another name.
+    """
     code = expr.template
     for index, ref in enumerate(expr.refs):
-        local = table.use(*_anchor(ref.symbol, service, pipeline))
+        if ref.symbol.module == "builtins" and ref.symbol.name not in avoid:
+            local = ref.symbol.name
+        else:
+            local = table.use(*_anchor(ref.symbol, service, pipeline), avoid=avoid)
         code = code.replace(ref_marker(index), ".".join([local, *ref.attrs]))
     return code
 
@@ -188,8 +209,6 @@ def _route_view(
         (f"{service.package}.runtime", "pipeline_failed"),
         (_anchor(Symbol(".pipeline_wrapper", "PipelineWrapper"), service, pipeline)),
     ]
-    if run.params or (kind is ReturnKind.JSON and run.return_description):
-        own.append(("pydantic", "Field"))
     if kind is ReturnKind.JSON:
         own += [("typing", "Any"), (f"{service.package}.runtime", "as_response")]
     else:
@@ -204,12 +223,16 @@ def _route_view(
         own.append(("pydantic", "ConfigDict"))
     for module, name in own:
         table.use(module, name)
+    field_names = frozenset(p.name for p in run.params)
+    needs_field = run.params or (kind is ReturnKind.JSON and run.return_description)
+    field_call = table.use("pydantic", "Field", avoid=field_names) if needs_field else ""
     fields = []
     for param in run.params:
-        annotation = _render_expr(param.annotation, table, service, pipeline)
+        annotation = _render_expr(param.annotation, table, service, pipeline, field_names)
         default = ""
         if param.default is not None:
-            default = f"default={_render_expr(param.default, table, service, pipeline)}, "
+            code = _render_expr(param.default, table, service, pipeline, field_names)
+            default = f"default={code}, "
         fields.append(
             {
                 "name": param.name,
@@ -232,6 +255,7 @@ def _route_view(
     renamed = pipeline.ident != pipeline.name
     view = {
         "has_run": True,
+        "field": field_call,
         "name": pipeline.name,
         "ident": pipeline.ident,
         "source": f"{pipeline.folder}/pipeline_wrapper.py, {run.name}",

@@ -116,8 +116,6 @@ class _Rewriter(cst.CSTTransformer):
         if isinstance(result, str):
             self.problems.append(Problem(self._blame(original), result))
             return cst.Name(_PLACEHOLDER.format(len(self.refs) + 10_000))
-        if result.symbol.module == "builtins" and not result.attrs:
-            return cst.Name(result.symbol.name)
         self.refs.append(result)
         return cst.Name(_PLACEHOLDER.format(len(self.refs) - 1))
 

@@ -315,8 +315,8 @@ main()
 def test_hard_kill_mid_move_keeps_user_files_and_next_build_converges(
     tmp_path: Path, out: Path, inputs: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A kill -9 cannot be rolled back; it must still lose nothing the user owns, leave a lock
-    that names itself, and the next build (after removing the lock) must converge."""
+    """A kill -9 cannot be rolled back; it must still lose nothing the user owns, and the next
+    build takes over the dead build's lock, removes its staging folder and converges."""
     total = _count_replaces(inputs, tmp_path, monkeypatch)
     proc = subprocess.run(
         [sys.executable, "-c", _KILLER, str(total // 2), os.fspath(inputs["b"]), os.fspath(out)],
@@ -330,13 +330,11 @@ def test_hard_kill_mid_move_keeps_user_files_and_next_build_converges(
     for rel, content in USER_FILES.items():
         assert (out / rel).read_text() == content, rel
     assert (out / "app" / "hooks.py").read_text() == HOOKS
-    blocked = cli("build", inputs["b"], "-o", out)
-    assert blocked.code == 2 and LOCK_MESSAGE in blocked.stderr, blocked
-    assert_no_traceback(blocked)
-    (out / LOCK).unlink()
+    assert (out / LOCK).is_file()  # left behind, naming the dead process
+    assert any(p.name.startswith(STAGING_PREFIX) for p in out.iterdir())
     build_ok(inputs["b"], out)
-    after = {k: v for k, v in snapshot(out).items() if not k.startswith(STAGING_PREFIX)}
-    assert_same_tree(_expected_b_tree(inputs), after)
+    assert not (out / LOCK).exists()
+    assert_same_tree(_expected_b_tree(inputs), snapshot(out))
 
 
 # ------------------------------------------------------------------ files the build must not own
@@ -399,7 +397,7 @@ def test_edited_stale_generated_file_is_kept_with_a_warning(
     route.write_text(route.read_text() + "# my tweak\n")
     run = build_ok(inputs["b"], out)
     assert route.read_text().endswith("# my tweak\n")
-    assert "app/routes/beta.py: no longer generated but edited by hand" in run.stderr, run
+    assert "app/routes/beta.py: no longer generated, but edited" in run.stderr, run
 
 
 # ------------------------------------------------------------------ --force
@@ -539,15 +537,9 @@ def test_hand_edited_hash_of_a_stale_file_keeps_the_file(
     _write_manifest(out, data)
     run = build_ok(inputs["b"], out)
     assert (out / "app" / "routes" / "beta.py").is_file()
-    assert "app/routes/beta.py: no longer generated but edited by hand" in run.stderr, run
+    assert "app/routes/beta.py: no longer generated, but edited" in run.stderr, run
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="emit.read_manifest trusts any well-formed entry: a hand-added entry naming a user "
-    "file with that file's true sha256 makes the next build delete it (the manifest has no "
-    "integrity check, and stale deletion does not ask whether the file was ever generated)",
-)
 def test_hand_added_manifest_entry_cannot_delete_a_user_file(
     out: Path, inputs: dict[str, Path]
 ) -> None:
@@ -557,7 +549,8 @@ def test_hand_added_manifest_entry_cannot_delete_a_user_file(
     _write_manifest(out, data)
     run = cli("build", inputs["b"], "-o", out)
     assert notes.is_file(), f"notes.txt was deleted\n{run}"
-    assert run.code == 2 and "manifest" in run.stderr, run
+    # Only files that are provably generated are removed; this one is kept, with a warning.
+    assert run.code == 0 and "notes.txt" in run.stderr and "left in place" in run.stderr, run
 
 
 # ------------------------------------------------------------------ concurrency
@@ -657,7 +650,7 @@ def test_lock_is_released_after_success_and_failure(
 def test_a_held_lock_blocks_with_a_clear_message(tmp_path: Path, inputs: dict[str, Path]) -> None:
     out = tmp_path / "out"
     build_ok(inputs["a"], out)
-    (out / LOCK).write_text("12345\n")
+    (out / LOCK).write_text(f"{os.getpid()}\n")  # a live process: this test run
     before = snapshot(out)
     run = cli("build", inputs["b"], "-o", out)  # fails at once (cli has a timeout), no waiting
     assert run.code == 2, run

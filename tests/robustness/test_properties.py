@@ -500,13 +500,6 @@ SHADOWING_EXAMPLES = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="render writes the request model as a class body, where a field named like a name "
-    "the body uses later (Field, int, str, Literal, Optional, ...) shadows it: the generated "
-    "module fails to import (TypeError: 'FieldInfo' object is not callable / not subscriptable, "
-    "or PydanticSchemaGenerationError) although Hayhooks (create_model) serves the wrapper",
-)
 @pytest.mark.parametrize("signature", SHADOWING_EXAMPLES.values(), ids=SHADOWING_EXAMPLES.keys())
 def test_shadowing_names_build_a_service_that_imports(workers: Workers, signature: str) -> None:
     source = HEADER + (

@@ -12,6 +12,7 @@ import pytest
 from hayhooks_gen.build import generate
 from hayhooks_gen.diagnostics import UsageError
 from hayhooks_gen.emit import MANIFEST, apply, check, plan
+from hayhooks_gen.render import HEADER
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "wrappers"
 
@@ -61,14 +62,18 @@ def test_stale_generated_files_are_removed_only_when_unedited(tmp_path: Path) ->
     out = tmp_path / "svc"
     _build(out)
     manifest = json.loads((out / MANIFEST).read_text())
-    (out / "old.py").write_text("x = 1\n")
-    manifest["files"]["old.py"] = hashlib.sha256(b"x = 1\n").hexdigest()
+    old = f"{HEADER}\nx = 1\n".encode()
+    (out / "old.py").write_bytes(old)
+    manifest["files"]["old.py"] = hashlib.sha256(old).hexdigest()
+    (out / "notes.txt").write_text("mine\n")  # listed with its true hash, but not ours
+    manifest["files"]["notes.txt"] = hashlib.sha256(b"mine\n").hexdigest()
     manifest["files"]["edited.py"] = "0" * 64
     (out / "edited.py").write_text("y = 2\n")
     (out / MANIFEST).write_text(json.dumps(manifest))
     _build(out)
     assert not (out / "old.py").exists()
     assert (out / "edited.py").read_text() == "y = 2\n"
+    assert (out / "notes.txt").read_text() == "mine\n"
 
 
 def test_non_empty_folder_without_manifest_needs_force_and_user_files_still_win(
@@ -104,9 +109,10 @@ def test_a_crash_while_moving_files_into_place_rolls_everything_back(
     _build(out)
     (out / "app" / "main.py").write_text("# will be replaced\n")
     manifest = json.loads((out / MANIFEST).read_text())
-    manifest["files"]["stale.py"] = hashlib.sha256(b"old\n").hexdigest()
+    stale = f"{HEADER}\nold = 1\n".encode()
+    manifest["files"]["stale.py"] = hashlib.sha256(stale).hexdigest()
     (out / MANIFEST).write_text(json.dumps(manifest))
-    (out / "stale.py").write_text("old\n")
+    (out / "stale.py").write_bytes(stale)
     before = _snapshot(out)
     todo = plan(out, generate(EXAMPLES))
     assert todo.writes and todo.deletes

@@ -58,8 +58,12 @@ def test_string_annotation_becomes_an_expression_with_imports() -> None:
         scope, cst.parse_expression('"Optional[list[Item]]"'), annotation=True
     )
     assert problems == []
-    assert expr.template == f"{ref_marker(0)}[list[{ref_marker(1)}]]"
-    assert [r.symbol.qualname for r in expr.refs] == ["typing.Optional", ".models.Item"]
+    assert expr.template == f"{ref_marker(0)}[{ref_marker(1)}[{ref_marker(2)}]]"
+    assert [r.symbol.qualname for r in expr.refs] == [
+        "typing.Optional",
+        "builtins.list",
+        ".models.Item",
+    ]
 
 
 def test_literal_strings_stay_strings_and_keywords_are_not_names() -> None:
