@@ -97,6 +97,12 @@ def _parse_module(path: str, content: bytes) -> cst.Module | Diagnostic:
     text = _decode(path, content)
     if isinstance(text, Diagnostic):
         return text
+    if "\0" in text:
+        before = text[: text.index("\0")]
+        line = before.count("\n") + 1
+        return Diagnostic(
+            path, line, len(before) - (before.rfind("\n") + 1) + 1, "source contains a null byte"
+        )
     try:
         return cst.parse_module(text)
     except cst.ParserSyntaxError as exc:

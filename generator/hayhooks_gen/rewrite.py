@@ -62,10 +62,14 @@ class ImportRewriter(cst.CSTTransformer):
             return updated_node
         core: list[cst.ImportAlias] = []
         other: list[cst.ImportAlias] = []
-        for alias in node.names:
+        original = original_node.body[0]
+        assert isinstance(original, cst.ImportFrom) and not isinstance(
+            original.names, cst.ImportStar
+        )
+        for alias, original_alias in zip(node.names, original.names, strict=True):
             name = alias.name.value if isinstance(alias.name, cst.Name) else ""
             if module == "hayhooks" and name not in TOP_LEVEL_EXPORTS:
-                self.problems.append((original_node, f"'hayhooks' has no name '{name}'"))
+                self.problems.append((original_alias, f"'hayhooks' has no name '{name}'"))
             if is_core(module, name):
                 self.runtime_names.add(name)
                 core.append(alias.with_changes(comma=cst.MaybeSentinel.DEFAULT))

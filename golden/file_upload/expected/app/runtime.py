@@ -144,7 +144,12 @@ class BodySizeLimitMiddleware:
 
 def add_middleware(app: FastAPI) -> None:
     """Request ids, then CORS, configured as Hayhooks configures them; optional body limit."""
-    max_body = int(os.environ.get("HAYHOOKS_GEN_MAX_BODY_BYTES") or 0)
+    raw = os.environ.get("HAYHOOKS_GEN_MAX_BODY_BYTES") or "0"
+    if not raw.isdigit():
+        raise RuntimeError(
+            f"HAYHOOKS_GEN_MAX_BODY_BYTES must be a whole number of bytes, not {raw!r}"
+        )
+    max_body = int(raw)
     if max_body > 0:
         app.add_middleware(BodySizeLimitMiddleware, limit=max_body)
     app.add_middleware(RequestIdMiddleware)
