@@ -25,8 +25,17 @@ def test_wheel_of_the_service_serves_wrapper_data_files(tmp_path: Path) -> None:
     out = build_service(GOLDEN / "relative_imports" / "wrappers", tmp_path / "svc")
     site = tmp_path / "site"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps"]
-        + ["--target", str(site), str(out)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--target",
+            str(site),
+            str(out),
+        ],
         check=True,
         capture_output=True,
         timeout=300,
