@@ -261,12 +261,17 @@ def __getattr__(name: str) -> Any:
 
 
 async def setup_wrappers(wrappers: Sequence[tuple[str, BasePipelineWrapper]]) -> None:
-    """Run every wrapper's ``setup()``; the first failure stops start-up."""
-    for name, wrapper in wrappers:
-        try:
-            await run_in_threadpool(wrapper.setup)
-        except Exception as exc:
-            raise RuntimeError(f"setup() of pipeline '{name}' failed: {exc}") from exc
+    """Run every wrapper's ``setup()``, in order, in one worker thread; the first failure stops
+    start-up."""
+
+    def setup_all() -> None:
+        for name, wrapper in wrappers:
+            try:
+                wrapper.setup()
+            except Exception as exc:
+                raise RuntimeError(f"setup() of pipeline '{name}' failed: {exc}") from exc
+
+    await run_in_threadpool(setup_all)
 
 
 DeploymentType = Literal["agent", "pipeline", "unknown"]
@@ -425,12 +430,17 @@ def stream_response(stream: Any, media_type: str = "text/plain") -> StreamingRes
     )
 
 
+_PLAIN_JSON = (dict, list, str, int, float, bool, type(None))
+
+
 def as_response(result: Any) -> Response | None:
     """The HTTP response for what a wrapper returned, or None when it is a plain JSON value.
 
     As in Hayhooks, the returned value decides, whatever the annotation said: SSEStream ->
     text/event-stream; a Response -> passed through untouched; a generator -> text/plain.
     """
+    if isinstance(result, _PLAIN_JSON):  # the common case, decided without walking any MRO
+        return None
     if isinstance(result, Response):
         return result
     if isinstance(result, Generator | AsyncGenerator):
