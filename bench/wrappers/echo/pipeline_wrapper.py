@@ -10,6 +10,8 @@ class PipelineWrapper(BasePipelineWrapper):
 
         Args:
             query: The query to echo.
-            top_k: How many results would be returned.
+            top_k: How many results would be returned; negative fails (error mapping).
         """
+        if top_k < 0:
+            raise ValueError("top_k must be >= 0")
         return {"query": query, "top_k": top_k, "documents": [query] * min(top_k, 5)}

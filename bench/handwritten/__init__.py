@@ -1,0 +1,1 @@
+"""Hand-written FastAPI apps serving the bench wrappers: ``app`` (same surface) and ``bare``."""
