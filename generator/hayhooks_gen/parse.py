@@ -20,6 +20,7 @@ from hayhooks_gen.model import (
     CHAT_METHODS,
     KNOWN_METHODS,
     RESPONSE_METHODS,
+    RUN_METHODS,
     UPLOAD_METHODS,
     Expr,
     Handler,
@@ -57,7 +58,8 @@ GENERATORS = frozenset(
 )
 SSE_STREAM = "hayhooks.SSEStream"
 HEADERS = frozenset({"starlette.datastructures.Headers", "fastapi.datastructures.Headers"})
-RUN_CAPABLE = ("run_api", "run_api_async", *KNOWN_METHODS[3:7])
+# Hayhooks refuses a wrapper implementing none of these (run_file_upload alone is not enough).
+RUN_CAPABLE = (*RUN_METHODS, *CHAT_METHODS, *RESPONSE_METHODS)
 
 
 @dataclass
