@@ -1,9 +1,20 @@
-"""Stage 4: format generated Python with ruff, isolated from any user configuration."""
+"""Stage 4: format generated Python with ruff, isolated from any user configuration.
+
+Formatting is a pure function of the files given (paths and contents), ruff's version and
+the settings below, so its result is cached per user: a ``check`` or a no-op ``build`` of
+unchanged input then starts no ruff process. The cache only ever saves time; a missing,
+unreadable or unwritable cache means ruff runs, and the output is the same bytes.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
+import os
 import subprocess
 import tempfile
+from importlib.metadata import version
 from pathlib import Path
 
 from ruff.__main__ import find_ruff_bin
@@ -12,12 +23,48 @@ from ruff.__main__ import find_ruff_bin
 _SETTINGS = ("--isolated", "--line-length", "100", "--target-version", "py311", "--quiet")
 RUFF_SORT_ARGS = ("check", *_SETTINGS, "--select", "I", "--fix", "--exit-zero")
 RUFF_FORMAT_ARGS = ("format", *_SETTINGS)
+CACHE_ENTRIES = 64  # newest formatted sets kept per user
 
 
-def format_python(files: dict[str, bytes]) -> dict[str, bytes]:
-    """Format every file (path -> source) with one ruff run; returns the formatted sources."""
-    if not files:
-        return {}
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "hayhooks-gen" / "ruff"
+
+
+def _key(files: dict[str, bytes]) -> str:
+    digest = hashlib.sha256()
+    for part in (version("ruff"), *RUFF_SORT_ARGS, *RUFF_FORMAT_ARGS):
+        digest.update(part.encode() + b"\0")
+    for rel in sorted(files):
+        digest.update(rel.encode() + b"\0" + hashlib.sha256(files[rel]).digest())
+    return digest.hexdigest()
+
+
+def _cached(key: str, files: dict[str, bytes]) -> dict[str, bytes] | None:
+    try:
+        data = json.loads((_cache_dir() / f"{key}.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or sorted(data) != sorted(files):
+        return None
+    return {rel: str(data[rel]).encode("utf-8") for rel in files}
+
+
+def _store(key: str, formatted: dict[str, bytes]) -> None:
+    folder = _cache_dir()
+    with contextlib.suppress(OSError, UnicodeDecodeError):
+        folder.mkdir(parents=True, exist_ok=True)
+        text = json.dumps({rel: content.decode("utf-8") for rel, content in formatted.items()})
+        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, folder / f"{key}.json")
+        entries = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in entries[CACHE_ENTRIES:]:
+            old.unlink(missing_ok=True)
+
+
+def _run_ruff(files: dict[str, bytes]) -> dict[str, bytes]:
     with tempfile.TemporaryDirectory(prefix="hayhooks-gen-fmt-") as tmp:
         root = Path(tmp)
         for rel, content in files.items():
@@ -32,3 +79,15 @@ def format_python(files: dict[str, bytes]) -> dict[str, bytes]:
             if proc.returncode != 0:
                 raise RuntimeError(f"ruff failed on generated code:\n{proc.stderr.strip()}")
         return {rel: (root / rel).read_bytes() for rel in files}
+
+
+def format_python(files: dict[str, bytes]) -> dict[str, bytes]:
+    """Format every file (path -> source) together; returns the formatted sources."""
+    if not files:
+        return {}
+    key = _key(files)
+    formatted = _cached(key, files)
+    if formatted is None:
+        formatted = _run_ruff(files)
+        _store(key, formatted)
+    return formatted
