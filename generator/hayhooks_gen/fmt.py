@@ -58,7 +58,7 @@ def _store(key: str, formatted: dict[str, bytes]) -> None:
         fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
-        os.replace(tmp, folder / f"{key}.json")
+        os.rename(tmp, folder / f"{key}.json")  # atomic on POSIX; replaces an older entry
         entries = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
         for old in entries[CACHE_ENTRIES:]:
             old.unlink(missing_ok=True)

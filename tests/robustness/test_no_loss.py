@@ -180,6 +180,7 @@ def test_failing_ruff_leaves_out_identical(
     fake.write_text("#!/bin/sh\necho 'ruff: simulated crash' >&2\nexit 2\n")
     fake.chmod(0o755)
     monkeypatch.setattr("hayhooks_gen.fmt.find_ruff_bin", lambda: os.fspath(fake))
+    monkeypatch.setenv("XDG_CACHE_HOME", os.fspath(tmp_path / "empty-cache"))  # ruff must run
     before = snapshot(out)
     run = cli_in_process("build", inputs["b"], "-o", out)
     assert run.code == 3, run
