@@ -35,8 +35,6 @@ class ModuleScope:
     bindings: dict[str, Binding] = field(default_factory=dict)
     star_imports: list[tuple[str, cst.CSTNode]] = field(default_factory=list)
     classes: dict[str, cst.ClassDef] = field(default_factory=dict)
-    constants: dict[str, cst.BaseExpression] = field(default_factory=dict)
-    has_future_annotations: bool = False
     problems: list[tuple[cst.CSTNode, str]] = field(default_factory=list)
 
 
@@ -84,18 +82,12 @@ def _iter_body(body: Sequence[cst.CSTNode]) -> list[cst.CSTNode]:
     return out
 
 
-def _bind_target(
-    scope: ModuleScope, target: cst.BaseExpression, value: cst.BaseExpression | None
-) -> None:
+def _bind_target(scope: ModuleScope, target: cst.BaseExpression) -> None:
     if isinstance(target, cst.Name):
         scope.bindings[target.value] = Binding(scope.module, target.value)
-        if value is not None:
-            scope.constants[target.value] = value
-        else:
-            scope.constants.pop(target.value, None)
     elif isinstance(target, cst.Tuple | cst.List):
         for element in target.elements:
-            _bind_target(scope, element.value, None)
+            _bind_target(scope, element.value)
 
 
 def collect_scope(module: cst.Module, module_name: str) -> ModuleScope:
@@ -126,9 +118,7 @@ def collect_scope(module: cst.Module, module_name: str) -> ModuleScope:
             else:
                 source = mod_name or ""
             if source == "__future__":
-                if not isinstance(node.names, cst.ImportStar):
-                    names = [a.name.value for a in node.names if isinstance(a.name, cst.Name)]
-                    scope.has_future_annotations |= "annotations" in names
+                # annotations are source text here, evaluated or not: nothing to record
                 continue
             if isinstance(node.names, cst.ImportStar):
                 scope.star_imports.append((source, node))
@@ -147,7 +137,7 @@ def collect_scope(module: cst.Module, module_name: str) -> ModuleScope:
             scope.bindings[node.name.value] = Binding(module_name, node.name.value)
         elif isinstance(node, cst.Assign):
             for target in node.targets:
-                _bind_target(scope, target.target, node.value)
+                _bind_target(scope, target.target)
         elif isinstance(node, cst.AnnAssign):
-            _bind_target(scope, node.target, node.value)
+            _bind_target(scope, node.target)
     return scope
