@@ -306,11 +306,19 @@ def pipeline_failed(exc: Exception) -> HTTPException:
 # --- results and streaming ---------------------------------------------------------------
 
 
+_CLASS_CHECKS: dict[tuple[type, str, str], bool] = {}
+
+
 def _is_instance_of(item: Any, module_prefix: str, name: str) -> bool:
-    return any(
-        cls.__name__ == name and cls.__module__.startswith(module_prefix)
-        for cls in type(item).__mro__
-    )
+    """isinstance by class name and module, so neither haystack nor hayhooks is imported;
+    decided once per type (this runs for every streamed chunk)."""
+    key = (type(item), module_prefix, name)
+    known = _CLASS_CHECKS.get(key)
+    if known is None:
+        known = _CLASS_CHECKS[key] = any(
+            c.__name__ == name and c.__module__.startswith(module_prefix) for c in key[0].__mro__
+        )
+    return known
 
 
 def format_chunk(item: Any) -> str | bytes | None:
