@@ -33,7 +33,7 @@ from hayhooks_gen.model import (
     WrapperFile,
 )
 from hayhooks_gen.resolve import Problem, qualname_of, resolve_expr, string_value
-from hayhooks_gen.rewrite import ImportRewriter, mentions_hayhooks
+from hayhooks_gen.rewrite import mentions_hayhooks, rewrite_imports
 from hayhooks_gen.scope import ModuleScope, collect_scope
 
 RESPONSE_CLASSES = frozenset(
@@ -336,14 +336,12 @@ def _rewrite_files(
                 diagnostics.append(parsed)
                 continue
             module = parsed
-        rewriter = ImportRewriter(depth=relpath.count("/"))
-        new_module = module.visit(rewriter)
-        source = _File(path, module, list(rewriter.problems))
+        rewrite = rewrite_imports(module, content, depth=relpath.count("/"))
+        source = _File(path, module, list(rewrite.problems))
         diagnostics.extend(source.diagnostics())
-        out.hayhooks_names |= rewriter.hayhooks_names
-        out.runtime_names |= rewriter.runtime_names
-        code = new_module.code.encode("utf-8") if rewriter.changed else content
-        files.append(WrapperFile(relpath, code))
+        out.hayhooks_names |= rewrite.hayhooks_names
+        out.runtime_names |= rewrite.runtime_names
+        files.append(WrapperFile(relpath, content if rewrite.code is None else rewrite.code))
     return out
 
 
