@@ -1,9 +1,13 @@
 """Stage 4: format generated Python with ruff, isolated from any user configuration.
 
-Formatting is a pure function of the files given (paths and contents), ruff's version and
+Formatting is a pure function of the files given (paths and contents), the ruff binary and
 the settings below, so its result is cached per user: a ``check`` or a no-op ``build`` of
 unchanged input then starts no ruff process. The cache only ever saves time; a missing,
 unreadable or unwritable cache means ruff runs, and the output is the same bytes.
+
+The binary is identified by its path, size and modification time (a reinstall or upgrade
+changes them), not by its package version: reading package metadata imports
+``importlib.metadata``, which costs more than a cached ``check`` does otherwise.
 """
 
 from __future__ import annotations
@@ -14,7 +18,6 @@ import json
 import os
 import subprocess
 import tempfile
-from importlib.metadata import version
 from pathlib import Path
 
 from ruff.__main__ import find_ruff_bin
@@ -31,9 +34,14 @@ def _cache_dir() -> Path:
     return Path(base) / "hayhooks-gen" / "ruff"
 
 
-def _key(files: dict[str, bytes]) -> str:
+def _ruff_identity(ruff: str) -> str:
+    info = os.stat(ruff)
+    return f"{os.path.realpath(ruff)}:{info.st_size}:{info.st_mtime_ns}"
+
+
+def _key(files: dict[str, bytes], ruff: str) -> str:
     digest = hashlib.sha256()
-    for part in (version("ruff"), *RUFF_SORT_ARGS, *RUFF_FORMAT_ARGS):
+    for part in (_ruff_identity(ruff), *RUFF_SORT_ARGS, *RUFF_FORMAT_ARGS):
         digest.update(part.encode() + b"\0")
     for rel in sorted(files):
         digest.update(rel.encode() + b"\0" + hashlib.sha256(files[rel]).digest())
@@ -64,14 +72,13 @@ def _store(key: str, formatted: dict[str, bytes]) -> None:
             old.unlink(missing_ok=True)
 
 
-def _run_ruff(files: dict[str, bytes]) -> dict[str, bytes]:
+def _run_ruff(files: dict[str, bytes], ruff: str) -> dict[str, bytes]:
     with tempfile.TemporaryDirectory(prefix="hayhooks-gen-fmt-") as tmp:
         root = Path(tmp)
         for rel, content in files.items():
             target = root / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(content)
-        ruff = find_ruff_bin()
         for args in (RUFF_SORT_ARGS, RUFF_FORMAT_ARGS):
             proc = subprocess.run(
                 [ruff, *args, "."], cwd=root, capture_output=True, text=True, check=False
@@ -85,9 +92,10 @@ def format_python(files: dict[str, bytes]) -> dict[str, bytes]:
     """Format every file (path -> source) together; returns the formatted sources."""
     if not files:
         return {}
-    key = _key(files)
+    ruff = find_ruff_bin()
+    key = _key(files, ruff)
     formatted = _cached(key, files)
     if formatted is None:
-        formatted = _run_ruff(files)
+        formatted = _run_ruff(files, ruff)
         _store(key, formatted)
     return formatted
