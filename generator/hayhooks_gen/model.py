@@ -79,6 +79,8 @@ class Method:
     return_description: str | None
     short_description: str | None
     wants_headers: bool = False
+    # A plain (undecorated) sync generator function: calling it runs none of its body.
+    is_generator: bool = False
 
     @property
     def requires_files(self) -> bool:

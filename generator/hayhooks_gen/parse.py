@@ -186,6 +186,37 @@ def _return_kind(scope: ModuleScope, node: cst.BaseExpression) -> ReturnKind:
     return ReturnKind.JSON
 
 
+class _YieldFinder(cst.CSTVisitor):
+    """Finds a ``yield`` of the visited function itself (not of a nested scope)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found = False
+
+    def visit_Yield(self, node: cst.Yield) -> bool:
+        self.found = True
+        return False
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+
+def _is_generator_function(func: cst.FunctionDef) -> bool:
+    """Whether calling ``func`` just creates a generator: a sync def whose own body yields,
+    with no decorator that could make it something else."""
+    if func.asynchronous is not None or func.decorators:
+        return False
+    finder = _YieldFinder()
+    func.body.visit(finder)
+    return finder.found
+
+
 def _docstring(func: cst.FunctionDef) -> docstring_parser.Docstring:
     text = func.get_docstring(clean=True) or ""
     return docstring_parser.parse(text)
@@ -258,6 +289,7 @@ def _method(source: _File, scope: ModuleScope, func: cst.FunctionDef) -> Method:
         return_description=doc.returns.description if doc.returns else None,
         short_description=doc.short_description or None,
         wants_headers=wants_headers,
+        is_generator=_is_generator_function(func),
     )
 
 

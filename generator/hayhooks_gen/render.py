@@ -21,6 +21,7 @@ from hayhooks_gen.model import (
     Expr,
     Handler,
     Method,
+    Param,
     Pipeline,
     ReturnKind,
     Service,
@@ -178,6 +179,58 @@ def _render_expr(
     return code
 
 
+# Annotations made only of these: the validated attribute is what ``model_dump()`` (Hayhooks'
+# ``method(**payload.model_dump())``) would pass, so the route passes attributes by name.
+# Anything else (a pydantic model or dataclass becomes a dict) keeps ``model_dump()``.
+PASSED_AS_VALIDATED = frozenset(
+    {
+        *(
+            f"builtins.{name}"
+            for name in ("str", "int", "float", "bool", "bytes", "list", "dict", "set")
+        ),
+        "builtins.frozenset",
+        "builtins.tuple",
+        "builtins.None",
+        *(
+            f"{module}.{name}"
+            for module in ("typing", "typing_extensions")
+            for name in ("Any", "Optional", "Union", "List", "Dict", "Set", "Tuple", "Literal")
+        ),
+        "datetime.datetime",
+        "datetime.date",
+        "datetime.time",
+        "datetime.timedelta",
+        "decimal.Decimal",
+        "uuid.UUID",
+        "fastapi.UploadFile",
+        "fastapi.datastructures.UploadFile",
+        "starlette.datastructures.UploadFile",
+    }
+)
+
+
+def _passed_as_validated(param: Param) -> bool:
+    return all(
+        ".".join([ref.symbol.qualname, *ref.attrs]) in PASSED_AS_VALIDATED
+        for ref in param.annotation.refs
+    )
+
+
+def _call(run: Method) -> str:
+    """How a /run route calls the wrapper, with what Hayhooks passes (the request's fields)."""
+    if all(_passed_as_validated(p) for p in run.params):
+        args = [f"{p.name}=run_req.{p.name}" for p in run.params]
+    else:
+        args = ["**run_req.model_dump()"]
+    if run.wants_headers:
+        args.append("headers=request.headers")
+    if run.is_async:
+        return f"await wrapper.{run.name}({', '.join(args)})"
+    if run.is_generator:
+        return f"wrapper.{run.name}({', '.join(args)})"
+    return f"await run_sync({', '.join([f'wrapper.{run.name}', *args])})"
+
+
 _KIND_NOTES = {
     ReturnKind.RESPONSE: "the wrapper's Response, untouched",
     ReturnKind.STREAM: "chunks streamed as text/plain",
@@ -190,7 +243,6 @@ def _route_view(
 ) -> tuple[dict[str, Any], list[str]]:
     if run is None:
         table = ImportTable()
-        table.use("fastapi", "APIRouter")
         table.use(*_anchor(Symbol(".pipeline_wrapper", "PipelineWrapper"), service, pipeline))
         view = {
             "name": pipeline.name,
@@ -201,10 +253,13 @@ def _route_view(
     request_class = f"{pipeline.ident}RunRequest"
     response_class = f"{pipeline.ident}RunResponse"
     kind = run.return_kind or ReturnKind.JSON
-    table = ImportTable(reserved={"router", "wrapper", "exc", "result", "run_req", "request"})
-    table.reserved |= {request_class, response_class, f"{pipeline.ident}_run"}
+    table = ImportTable(
+        reserved={"wrapper", "exc", "result", "run_req", "request", "register", "app"}
+    )
+    table.reserved |= {"dependencies", request_class, response_class, f"{pipeline.ident}_run"}
     own = [
-        ("fastapi", "APIRouter"),
+        ("collections.abc", "Sequence"),
+        ("fastapi", "FastAPI"),
         ("fastapi", "HTTPException"),
         ("pydantic", "BaseModel"),
         (f"{service.package}.runtime", "pipeline_failed"),
@@ -214,8 +269,8 @@ def _route_view(
         own += [("typing", "Any"), (f"{service.package}.runtime", "as_response")]
     else:
         own += [("starlette.responses", "Response"), (f"{service.package}.runtime", "passthrough")]
-    if not run.is_async:
-        own.append(("starlette.concurrency", "run_in_threadpool"))
+    if not (run.is_async or run.is_generator):
+        own.append((f"{service.package}.runtime", "run_sync"))
     if run.requires_files:
         own += [("typing", "Annotated"), ("fastapi", "Form")]
     if run.wants_headers:
@@ -224,6 +279,7 @@ def _route_view(
         own.append(("pydantic", "ConfigDict"))
     for module, name in own:
         table.use(module, name)
+    depends = table.use("fastapi.params", "Depends")
     field_names = frozenset(p.name for p in run.params)
     needs_field = run.params or (kind is ReturnKind.JSON and run.return_description)
     field_call = table.use("pydantic", "Field", avoid=field_names) if needs_field else ""
@@ -273,8 +329,9 @@ def _route_view(
         "description": repr(run.short_description) if run.short_description else None,
         "files": run.requires_files,
         "headers": run.wants_headers,
-        "is_async": run.is_async,
-        "method": run.name,
+        "call": _call(run),
+        "is_generator": run.is_generator and not run.is_async,
+        "depends": depends,
     }
     return view, table.lines(service.package)
 

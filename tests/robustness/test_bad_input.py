@@ -494,8 +494,8 @@ def test_check_reports_an_edited_wrapper(built: tuple[Path, Path]) -> None:
     assert "changed: app/routes/alpha.py" in run.stdout.splitlines(), run
     assert "changed: app/pipelines/alpha/pipeline_wrapper.py" in run.stdout.splitlines(), run
     assert "--- a/app/routes/alpha.py\n+++ b/app/routes/alpha.py\n" in run.stdout, run
-    assert '-    description="Echo the query.",' in run.stdout, run
-    assert '+    description="Echo it back.",' in run.stdout, run
+    assert '-        description="Echo the query.",' in run.stdout, run
+    assert '+        description="Echo it back.",' in run.stdout, run
     assert "out of date" in run.stderr
 
 

@@ -149,6 +149,7 @@ SHADOWING = sorted(
         *("Field", "BaseModel", "Any", "Annotated", "Literal", "Optional", "Out"),
         *("Generator", "AsyncGenerator", "FileResponse", "PlainTextResponse", "UploadFile"),
         *("APIRouter", "HTTPException", "PipelineWrapper", "router", "wrapper", "run_req"),
+        *("FastAPI", "Depends", "Sequence", "register", "run_sync", "app", "func"),
     }
 )
 RESERVED = {"self", "files", "headers", *dir(BaseModel)}

@@ -70,3 +70,50 @@ def test_async_wins_and_response_subclass_is_classified() -> None:
 )
 def test_python_identifiers_for_pipeline_names(name: str, ident: str) -> None:
     assert python_ident(name) == ident
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("    def run_api(self, n: int) -> Generator[str, None, None]:\n        yield 'x'\n", True),
+        (
+            "    def run_api(self, n: int) -> Generator[str, None, None]:\n"
+            "        x = yield 'x'\n        return x\n",
+            True,
+        ),
+        # a yield in a nested function, lambda or class belongs to that scope
+        (
+            "    def run_api(self, n: int) -> Generator[str, None, None]:\n"
+            "        def inner():\n            yield 1\n"
+            "        return inner()\n",
+            False,
+        ),
+        (
+            "    def run_api(self, n: int) -> Generator[str, None, None]:\n"
+            "        f = lambda: (yield)\n        return f()\n",
+            False,
+        ),
+        # a decorator may turn a generator function into anything
+        (
+            "    @staticmethod_like\n"
+            "    def run_api(self, n: int) -> Generator[str, None, None]:\n        yield 'x'\n",
+            False,
+        ),
+        (
+            "    async def run_api_async(self, n: int) -> AsyncGenerator[str, None]:\n"
+            "        yield 'x'\n",
+            False,
+        ),
+    ],
+)
+def test_generator_functions_are_recognised_statically(body: str, expected: bool) -> None:
+    imports = (
+        "from collections.abc import AsyncGenerator, Generator\n"
+        "def staticmethod_like(f):\n    return f\n"
+    )
+    source = PipelineSource(
+        "p", "p", "p", (("pipeline_wrapper.py", (imports + HEADER + body).encode()),)
+    )
+    pipeline, problems = parse_pipeline(source)
+    assert not problems and pipeline is not None and pipeline.run is not None
+    assert pipeline.run.is_generator is expected

@@ -56,7 +56,7 @@ def test_dispatch_is_one_case_per_pipeline_then_501_then_404(tmp_path: Path) -> 
     # Hyphenated names keep their model name; the wrapper comes from the route module.
     assert "from app.routes.my_chat import wrapper as my_chat_wrapper" in source
     assert "await my_chat_wrapper.run_chat_completion_async(" in source
-    assert "run_in_threadpool(\n                b_sync_wrapper.run_chat_completion," in source
+    assert "run_sync(\n                b_sync_wrapper.run_chat_completion," in source
     assert 'MODELS = ["b_sync", "c_run", "my-chat"]' in source
     # No file upload wrapper: the default answer, no wrapper call.
     assert "return default_file_object(filename, content, purpose)" in source

@@ -36,7 +36,8 @@ app = FastAPI(
 add_middleware(app)
 # Empty unless HAYHOOKS_GEN_API_KEY is set (see security.py); /status stays open.
 guard = security.pipeline_dependencies()
-app.include_router(status_routes.router)
-app.include_router(aliased_routes.router, dependencies=guard)
-app.include_router(qualified_routes.router, dependencies=guard)
+# Routes go on the app itself, not through included routers: FastAPI matches them faster.
+status_routes.register(app)
+aliased_routes.register(app, dependencies=guard)
+qualified_routes.register(app, dependencies=guard)
 hooks.configure(app)

@@ -20,8 +20,9 @@ from typing import Any
 
 from fastapi import HTTPException
 from fastapi_openai_compat import FileObject
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
+
+from app.runtime import run_sync
 
 logger = logging.getLogger(__name__)
 
@@ -102,7 +103,7 @@ async def normalize_result(result: Any, *, stream: bool) -> Any:
     if not stream:
         if isinstance(result, Generator):
             # Drained in the thread pool: a sync generator may block between chunks.
-            return await run_in_threadpool(_drain, result)
+            return await run_sync(_drain, result)
         if isinstance(result, AsyncGenerator):
             return await _drain_async(result)
         return result

@@ -34,6 +34,7 @@ app = FastAPI(
 add_middleware(app)
 # Empty unless HAYHOOKS_GEN_API_KEY is set (see security.py); /status stays open.
 guard = security.pipeline_dependencies()
-app.include_router(status_routes.router)
-app.include_router(image_routes.router, dependencies=guard)
+# Routes go on the app itself, not through included routers: FastAPI matches them faster.
+status_routes.register(app)
+image_routes.register(app, dependencies=guard)
 hooks.configure(app)

@@ -4,15 +4,14 @@
 from collections.abc import Sequence
 from typing import Optional
 
-from fastapi import APIRouter, HTTPException, responses
+from fastapi import FastAPI, HTTPException, responses
+from fastapi.params import Depends
 from pydantic import BaseModel, Field
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from app.pipelines.aliased.pipeline_wrapper import PipelineWrapper
-from app.runtime import passthrough, pipeline_failed
+from app.runtime import passthrough, pipeline_failed, run_sync
 
-router = APIRouter()
 wrapper = PipelineWrapper()
 
 
@@ -21,21 +20,28 @@ class aliasedRunRequest(BaseModel):
     tags: Optional[Sequence[str]] = Field(default=None, description="Parameter 'tags'")
 
 
-@router.post(
-    "/aliased/run",
-    name="aliased_run",
-    tags=["pipelines"],
-    response_model=None,
-    response_class=responses.PlainTextResponse,
-    description="Describe the inputs as plain text.",
-)
 async def aliased_run(
     run_req: aliasedRunRequest,
 ) -> Response:
     try:
-        result = await run_in_threadpool(wrapper.run_api, **run_req.model_dump())
+        result = await run_sync(wrapper.run_api, **run_req.model_dump())
         return passthrough(result)  # the wrapper's Response, untouched
     except HTTPException:
         raise
     except Exception as exc:
         raise pipeline_failed(exc) from exc
+
+
+def register(app: FastAPI, dependencies: Sequence[Depends]) -> None:
+    """Add POST /aliased/run to ``app`` (``dependencies``: the API-key guard, if on)."""
+    app.add_api_route(
+        "/aliased/run",
+        aliased_run,
+        methods=["POST"],
+        name="aliased_run",
+        tags=["pipelines"],
+        response_model=None,
+        response_class=responses.PlainTextResponse,
+        description="Describe the inputs as plain text.",
+        dependencies=dependencies,
+    )

@@ -17,7 +17,6 @@ from fastapi_openai_compat import (
     create_models_router,
     create_responses_router,
 )
-from starlette.concurrency import run_in_threadpool
 
 from app.openai_support import (
     RESPONSES_NOT_IMPLEMENTED,
@@ -28,6 +27,7 @@ from app.openai_support import (
 )
 from app.routes.assistant import wrapper as assistant_wrapper
 from app.routes.chat_only import wrapper as chat_only_wrapper
+from app.runtime import run_sync
 
 # Every pipeline is a model, in the order Hayhooks lists them.
 MODELS = ["assistant", "chat_only"]
@@ -45,11 +45,11 @@ async def run_completion(
     """The chat completion of the pipeline named ``model``."""
     match model:
         case "assistant":
-            result = await run_in_threadpool(
+            result = await run_sync(
                 assistant_wrapper.run_chat_completion, model=model, messages=messages, body=body
             )
         case "chat_only":
-            result = await run_in_threadpool(
+            result = await run_sync(
                 chat_only_wrapper.run_chat_completion, model=model, messages=messages, body=body
             )
         case _:

@@ -17,7 +17,6 @@ from fastapi_openai_compat import (
     create_models_router,
     create_responses_router,
 )
-from starlette.concurrency import run_in_threadpool
 
 from app.openai_support import (
     RESPONSES_NOT_IMPLEMENTED,
@@ -28,6 +27,7 @@ from app.openai_support import (
 )
 from app.routes.webui import wrapper as webui_wrapper
 from app.routes.webui_async import wrapper as webui_async_wrapper
+from app.runtime import run_sync
 
 # Every pipeline is a model, in the order Hayhooks lists them.
 MODELS = ["webui", "webui_async"]
@@ -45,7 +45,7 @@ async def run_completion(
     """The chat completion of the pipeline named ``model``."""
     match model:
         case "webui":
-            result = await run_in_threadpool(
+            result = await run_sync(
                 webui_wrapper.run_chat_completion, model=model, messages=messages, body=body
             )
         case "webui_async":

@@ -17,7 +17,6 @@ from fastapi_openai_compat import (
     create_models_router,
     create_responses_router,
 )
-from starlette.concurrency import run_in_threadpool
 
 from app.openai_support import (
     CHAT_NOT_IMPLEMENTED,
@@ -30,6 +29,7 @@ from app.openai_support import (
 from app.routes.agen_function import wrapper as agen_function_wrapper
 from app.routes.async_gen import wrapper as async_gen_wrapper
 from app.routes.sync_gen import wrapper as sync_gen_wrapper
+from app.runtime import run_sync
 
 # Every pipeline is a model, in the order Hayhooks lists them.
 MODELS = ["agen_function", "async_gen", "run_only", "sync_gen"]
@@ -55,7 +55,7 @@ async def run_completion(
                 model=model, messages=messages, body=body
             )
         case "sync_gen":
-            result = await run_in_threadpool(
+            result = await run_sync(
                 sync_gen_wrapper.run_chat_completion, model=model, messages=messages, body=body
             )
         case "run_only":

@@ -3,7 +3,7 @@
 
 from typing import Literal
 
-from fastapi import APIRouter, HTTPException
+from fastapi import FastAPI, HTTPException
 from pydantic import BaseModel, Field
 
 from app.routes.agen_function import wrapper as agen_function_wrapper
@@ -11,8 +11,6 @@ from app.routes.async_gen import wrapper as async_gen_wrapper
 from app.routes.run_only import wrapper as run_only_wrapper
 from app.routes.sync_gen import wrapper as sync_gen_wrapper
 from app.runtime import BasePipelineWrapper, deployment_type
-
-router = APIRouter()
 
 # name -> (wrapper, description, capabilities), fixed at build time
 PIPELINES: dict[str, tuple[BasePipelineWrapper, str, list[str]]] = {
@@ -65,14 +63,6 @@ class PipelineStatusResponse(BaseModel):
     }
 
 
-@router.get(
-    "/status",
-    tags=["status"],
-    response_model=StatusResponse,
-    operation_id="status_all",
-    summary="Get status of all pipelines",
-    description="Returns the system status and a list of all available pipelines.",
-)
 async def status_all() -> StatusResponse:
     return StatusResponse(
         status="Up!",
@@ -94,17 +84,33 @@ async def status_all() -> StatusResponse:
     )
 
 
-@router.get(
-    "/status/{pipeline_name}",
-    tags=["status"],
-    response_model=PipelineStatusResponse,
-    operation_id="status_pipeline",
-    summary="Get status of a specific pipeline",
-    description=(
-        "Returns the status of a specific pipeline. Returns 404 if the pipeline doesn't exist."
-    ),
-)
 async def status(pipeline_name: str) -> PipelineStatusResponse:
     if pipeline_name not in PIPELINES:
         raise HTTPException(status_code=404, detail=f"Pipeline '{pipeline_name}' not found")
     return PipelineStatusResponse(status="Up!", pipeline=pipeline_name)
+
+
+def register(app: FastAPI) -> None:
+    """Add GET /status and GET /status/{pipeline_name} to ``app`` (open: no API-key guard)."""
+    app.add_api_route(
+        "/status",
+        status_all,
+        methods=["GET"],
+        tags=["status"],
+        response_model=StatusResponse,
+        operation_id="status_all",
+        summary="Get status of all pipelines",
+        description="Returns the system status and a list of all available pipelines.",
+    )
+    app.add_api_route(
+        "/status/{pipeline_name}",
+        status,
+        methods=["GET"],
+        tags=["status"],
+        response_model=PipelineStatusResponse,
+        operation_id="status_pipeline",
+        summary="Get status of a specific pipeline",
+        description=(
+            "Returns the status of a specific pipeline. Returns 404 if the pipeline doesn't exist."
+        ),
+    )

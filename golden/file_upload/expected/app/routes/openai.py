@@ -17,7 +17,6 @@ from fastapi_openai_compat import (
     create_models_router,
     create_responses_router,
 )
-from starlette.concurrency import run_in_threadpool
 
 from app.openai_support import (
     CHAT_NOT_IMPLEMENTED,
@@ -29,6 +28,7 @@ from app.openai_support import (
 )
 from app.routes.a_store import wrapper as a_store_wrapper
 from app.routes.b_store import wrapper as b_store_wrapper
+from app.runtime import run_sync
 
 # Every pipeline is a model, in the order Hayhooks lists them.
 MODELS = ["a_store", "b_store"]
@@ -46,7 +46,7 @@ async def run_completion(
     """The chat completion of the pipeline named ``model``."""
     match model:
         case "b_store":
-            result = await run_in_threadpool(
+            result = await run_sync(
                 b_store_wrapper.run_chat_completion, model=model, messages=messages, body=body
             )
         case "a_store":
@@ -73,7 +73,7 @@ async def run_file_upload(
     filename: str | None, content_type: str | None, content: bytes, purpose: str
 ) -> FileObject:
     """Every upload goes to `a_store`, whatever the request says."""
-    result = await run_in_threadpool(
+    result = await run_sync(
         a_store_wrapper.run_file_upload, filename, content_type, content, purpose
     )
     return file_object(result)

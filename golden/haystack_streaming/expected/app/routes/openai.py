@@ -17,7 +17,6 @@ from fastapi_openai_compat import (
     create_models_router,
     create_responses_router,
 )
-from starlette.concurrency import run_in_threadpool
 
 from app.openai_support import (
     RESPONSES_NOT_IMPLEMENTED,
@@ -28,6 +27,7 @@ from app.openai_support import (
 )
 from app.routes.async_stream import wrapper as async_stream_wrapper
 from app.routes.sync_stream import wrapper as sync_stream_wrapper
+from app.runtime import run_sync
 
 # Every pipeline is a model, in the order Hayhooks lists them.
 MODELS = ["async_stream", "sync_stream"]
@@ -49,7 +49,7 @@ async def run_completion(
                 model=model, messages=messages, body=body
             )
         case "sync_stream":
-            result = await run_in_threadpool(
+            result = await run_sync(
                 sync_stream_wrapper.run_chat_completion, model=model, messages=messages, body=body
             )
         case _:

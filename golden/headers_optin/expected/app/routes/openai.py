@@ -17,7 +17,6 @@ from fastapi_openai_compat import (
     create_models_router,
     create_responses_router,
 )
-from starlette.concurrency import run_in_threadpool
 
 from app.openai_support import (
     RESPONSES_NOT_IMPLEMENTED,
@@ -29,6 +28,7 @@ from app.openai_support import (
 )
 from app.routes.with_headers import wrapper as with_headers_wrapper
 from app.routes.without_headers import wrapper as without_headers_wrapper
+from app.runtime import run_sync
 
 # Every pipeline is a model, in the order Hayhooks lists them.
 MODELS = ["with_headers", "without_headers"]
@@ -47,7 +47,7 @@ async def run_completion(
     """The chat completion of the pipeline named ``model``."""
     match model:
         case "with_headers":
-            result = await run_in_threadpool(
+            result = await run_sync(
                 with_headers_wrapper.run_chat_completion,
                 model=model,
                 messages=messages,

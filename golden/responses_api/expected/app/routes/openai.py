@@ -17,7 +17,6 @@ from fastapi_openai_compat import (
     create_models_router,
     create_responses_router,
 )
-from starlette.concurrency import run_in_threadpool
 
 from app.openai_support import (
     CHAT_NOT_IMPLEMENTED,
@@ -29,6 +28,7 @@ from app.openai_support import (
 from app.routes.resp_stream import wrapper as resp_stream_wrapper
 from app.routes.resp_sync_gen import wrapper as resp_sync_gen_wrapper
 from app.routes.resp_text import wrapper as resp_text_wrapper
+from app.runtime import run_sync
 
 # Every pipeline is a model, in the order Hayhooks lists them.
 MODELS = ["resp_stream", "resp_sync_gen", "resp_text"]
@@ -46,7 +46,7 @@ async def run_completion(
     """The chat completion of the pipeline named ``model``."""
     match model:
         case "resp_sync_gen":
-            result = await run_in_threadpool(
+            result = await run_sync(
                 resp_sync_gen_wrapper.run_chat_completion, model=model, messages=messages, body=body
             )
         case "resp_stream" | "resp_text":
@@ -68,11 +68,11 @@ async def run_response(
                 model=model, input_items=input_items, body=body
             )
         case "resp_sync_gen":
-            result = await run_in_threadpool(
+            result = await run_sync(
                 resp_sync_gen_wrapper.run_response, model=model, input_items=input_items, body=body
             )
         case "resp_text":
-            result = await run_in_threadpool(
+            result = await run_sync(
                 resp_text_wrapper.run_response, model=model, input_items=input_items, body=body
             )
         case _:

@@ -3,14 +3,12 @@
 
 from typing import Literal
 
-from fastapi import APIRouter, HTTPException
+from fastapi import FastAPI, HTTPException
 from pydantic import BaseModel, Field
 
 from app.routes.future_ann import wrapper as future_ann_wrapper
 from app.routes.quoted import wrapper as quoted_wrapper
 from app.runtime import BasePipelineWrapper, deployment_type
-
-router = APIRouter()
 
 # name -> (wrapper, description, capabilities), fixed at build time
 PIPELINES: dict[str, tuple[BasePipelineWrapper, str, list[str]]] = {
@@ -61,14 +59,6 @@ class PipelineStatusResponse(BaseModel):
     }
 
 
-@router.get(
-    "/status",
-    tags=["status"],
-    response_model=StatusResponse,
-    operation_id="status_all",
-    summary="Get status of all pipelines",
-    description="Returns the system status and a list of all available pipelines.",
-)
 async def status_all() -> StatusResponse:
     return StatusResponse(
         status="Up!",
@@ -90,17 +80,33 @@ async def status_all() -> StatusResponse:
     )
 
 
-@router.get(
-    "/status/{pipeline_name}",
-    tags=["status"],
-    response_model=PipelineStatusResponse,
-    operation_id="status_pipeline",
-    summary="Get status of a specific pipeline",
-    description=(
-        "Returns the status of a specific pipeline. Returns 404 if the pipeline doesn't exist."
-    ),
-)
 async def status(pipeline_name: str) -> PipelineStatusResponse:
     if pipeline_name not in PIPELINES:
         raise HTTPException(status_code=404, detail=f"Pipeline '{pipeline_name}' not found")
     return PipelineStatusResponse(status="Up!", pipeline=pipeline_name)
+
+
+def register(app: FastAPI) -> None:
+    """Add GET /status and GET /status/{pipeline_name} to ``app`` (open: no API-key guard)."""
+    app.add_api_route(
+        "/status",
+        status_all,
+        methods=["GET"],
+        tags=["status"],
+        response_model=StatusResponse,
+        operation_id="status_all",
+        summary="Get status of all pipelines",
+        description="Returns the system status and a list of all available pipelines.",
+    )
+    app.add_api_route(
+        "/status/{pipeline_name}",
+        status,
+        methods=["GET"],
+        tags=["status"],
+        response_model=PipelineStatusResponse,
+        operation_id="status_pipeline",
+        summary="Get status of a specific pipeline",
+        description=(
+            "Returns the status of a specific pipeline. Returns 404 if the pipeline doesn't exist."
+        ),
+    )
