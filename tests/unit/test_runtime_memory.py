@@ -1,0 +1,166 @@
+"""The generated runtime's idle memory release (``IdleMemoryRelease``), driven directly.
+
+The runtime is the one a golden service ships; its resident-size reader and its heap
+release are replaced by fakes so the decisions (when to release, when not) are checked
+without depending on what the allocator does. The real release runs once at the end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+
+RUNTIME = Path(__file__).resolve().parents[2] / "golden/json_basic/expected/app/runtime.py"
+MiB = 2**20
+
+
+@pytest.fixture
+def runtime() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("golden_runtime", RUNTIME)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["golden_runtime"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+class Heap:
+    """A fake process: resident size in bytes, and a count of releases."""
+
+    def __init__(self, runtime: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.resident = 50 * MiB
+        self.releases = 0
+        monkeypatch.setattr(runtime, "_resident_bytes", lambda: self.resident)
+        monkeypatch.setattr(runtime, "_release_heap", self.release)
+
+    def release(self) -> int:
+        self.releases += 1
+        self.resident = 51 * MiB
+        return self.resident
+
+
+async def _endpoint(scope: Any, receive: Any, send: Any) -> None:
+    await scope["gate"].wait()
+
+
+async def _request(middleware: Any, gate: asyncio.Event, kind: str = "http") -> None:
+    await middleware({"type": kind, "gate": gate}, None, None)
+
+
+async def _settle(seconds: float = 0.2) -> None:
+    await asyncio.sleep(seconds)  # past the idle delay, and the worker thread's release
+
+
+def test_releases_once_after_a_burst_and_never_while_busy(
+    runtime: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    heap = Heap(runtime, monkeypatch)
+
+    async def scenario() -> None:
+        middleware = runtime.IdleMemoryRelease(_endpoint, delay=0.05)
+        gate = asyncio.Event()
+        burst = [asyncio.create_task(_request(middleware, gate)) for _ in range(3)]
+        await asyncio.sleep(0)
+        heap.resident = 80 * MiB  # the burst grew the heap
+        await _settle()
+        assert heap.releases == 0, "released while requests were in flight"
+        gate.set()
+        await asyncio.gather(*burst)
+        await _settle()
+        assert heap.releases == 1
+        assert middleware.baseline == 51 * MiB
+        # more requests that do not grow the process: nothing to give back
+        await _request(middleware, gate)
+        await _settle()
+        assert heap.releases == 1
+        heap.resident = 60 * MiB
+        await _request(middleware, gate)
+        await _settle()
+        assert heap.releases == 2
+
+    asyncio.run(scenario())
+
+
+def test_a_new_request_before_the_delay_postpones_the_release(
+    runtime: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    heap = Heap(runtime, monkeypatch)
+
+    async def scenario() -> None:
+        middleware = runtime.IdleMemoryRelease(_endpoint, delay=0.1)
+        heap.resident = 90 * MiB
+        done = asyncio.Event()
+        done.set()
+        for _ in range(5):  # requests 0.02 s apart: never idle for 0.1 s
+            await _request(middleware, done)
+            await asyncio.sleep(0.02)
+        assert heap.releases == 0
+        await _settle(0.3)
+        assert heap.releases == 1
+
+    asyncio.run(scenario())
+
+
+def test_lifespan_and_websocket_scopes_are_not_counted(
+    runtime: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    heap = Heap(runtime, monkeypatch)
+
+    async def scenario() -> None:
+        middleware = runtime.IdleMemoryRelease(_endpoint, delay=0.01)
+        heap.resident = 90 * MiB
+        done = asyncio.Event()
+        done.set()
+        await _request(middleware, done, kind="lifespan")
+        await _settle()
+        assert heap.releases == 0 and middleware.timer is None
+
+    asyncio.run(scenario())
+
+
+def test_without_malloc_trim_it_stops_trying(
+    runtime: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    heap = Heap(runtime, monkeypatch)
+    monkeypatch.setattr(runtime, "_release_heap", lambda: None)  # e.g. musl
+
+    async def scenario() -> None:
+        middleware = runtime.IdleMemoryRelease(_endpoint, delay=0.01)
+        heap.resident = 90 * MiB
+        done = asyncio.Event()
+        done.set()
+        await _request(middleware, done)
+        await _settle()
+        assert middleware.enabled is False
+        await _request(middleware, done)
+        await _settle()
+        assert middleware.timer is None
+
+    asyncio.run(scenario())
+
+
+def test_it_is_installed_outermost_unless_turned_off(
+    runtime: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = FastAPI()
+    runtime.add_middleware(app)
+    assert app.user_middleware[0].cls is runtime.IdleMemoryRelease
+    monkeypatch.setenv("HAYHOOKS_GEN_RELEASE_MEMORY", "false")
+    app = FastAPI()
+    runtime.add_middleware(app)
+    assert runtime.IdleMemoryRelease not in [m.cls for m in app.user_middleware]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc, calls glibc")
+def test_the_real_release_runs_and_reports_the_resident_size(runtime: ModuleType) -> None:
+    before = runtime._resident_bytes()
+    after = runtime._release_heap()
+    assert isinstance(before, int) and before > 0
+    assert isinstance(after, int) and after > 0
