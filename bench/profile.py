@@ -5,11 +5,15 @@
     python bench/profile.py server --server generated --scenario json
     python bench/profile.py server --server hayhooks --scenario upload --seconds 8
     python bench/profile.py generator --wrappers 100 [--command check]
+    python bench/profile.py startup --pipelines 100 [--runs 5]
 
 ``server`` builds the service from ``bench/wrappers`` (as run.py does), starts the chosen
 server on 127.0.0.1, puts it under the scenario's load from a separate process (wrk or
 ``client.py``), and samples it with ``py-spy record --pid`` for ``--seconds``. ``generator``
 runs ``hayhooks-gen build`` (or ``check``) under py-spy on N generated trivial wrappers.
+``startup`` builds a service from N trivial wrappers (``bench/wrappers`` with
+``--pipelines 0``) and samples what a cold start runs before uvicorn listens: importing uvicorn
+and ``app.main``, then the app's lifespan start-up (every ``setup()``), ``--runs`` times.
 
 Prints the top functions by inclusive and by self time, as percentages of the non-idle
 samples, split by thread kind (event loop vs thread pool), and saves the raw collapsed stacks
@@ -205,31 +209,60 @@ def profile_generator(a: argparse.Namespace, py_spy: str, tmp: Path) -> Path:
         bench.timed([*gen, "build", str(w), "-o", str(out)], tmp)
     else:
         bench.timed([*gen, "build", str(w), "-o", str(tmp / "warm")], tmp)  # warm caches
-    idle = ["--idle"] if a.wall else []
+    record = [py_spy, "record", "--rate", str(a.rate), *(["--idle"] if a.wall else [])]
+    record_command(record, raw, [*gen, a.command, str(w), "-o", str(out)], cwd=tmp)
+    return raw
+
+
+def record_command(
+    record: list[str], raw: Path, command: list[str], cwd: Path, env: dict[str, str] | None = None
+) -> None:
+    """``py-spy record`` (with its options) of one command, collapsed stacks into ``raw``."""
     r = bench.run_bounded(
-        [
-            py_spy,
-            "record",
-            "--rate",
-            str(a.rate),
-            "--format",
-            "raw",
-            "--full-filenames",
-            *idle,
-            "-o",
-            str(raw),
-            "--",
-            *gen,
-            a.command,
-            str(w),
-            "-o",
-            str(out),
-        ],
+        [*record, "--format", "raw", "--full-filenames", "-o", str(raw), "--", *command],
         timeout=600,
-        cwd=tmp,
+        cwd=cwd,
+        env=env,
     )
     if r.returncode != 0:
         raise SystemExit(f"py-spy failed: {r.stderr.decode()[-2000:]}")
+
+
+STARTUP_CODE = """\
+import asyncio
+import uvicorn
+import app.main
+
+
+async def start() -> None:
+    async with app.main.app.router.lifespan_context(app.main.app):
+        pass
+
+
+asyncio.run(start())
+"""
+
+
+def profile_startup(a: argparse.Namespace, py_spy: str, tmp: Path) -> Path:
+    wrappers = bench.WRAPPERS
+    if a.pipelines:
+        wrappers = bench.make_trivial_wrappers(tmp / "w", a.pipelines)
+    svc = tmp / "svc"
+    _, rc, text = bench.timed(
+        [bench.PY, "-m", "hayhooks_gen", "build", str(wrappers), "-o", str(svc)], tmp
+    )
+    if rc != 0:
+        raise SystemExit(f"build failed:\n{text}")
+    env = bench.clean_env({"BENCH_DATA_DIR": str(tmp / "data")})
+    bench.run_bounded([bench.PY, "-c", STARTUP_CODE], timeout=120, cwd=svc, env=env)  # bytecode
+    raw = Path(a.raw) if a.raw else tmp / "profile.txt"
+    lines: list[str] = []
+    for run in range(a.runs):
+        part = tmp / f"startup-{run}.txt"
+        record = [py_spy, "record", "--rate", str(a.rate)]
+        record_command(record, part, [bench.PY, "-c", STARTUP_CODE], cwd=svc, env=env)
+        lines += part.read_text(errors="replace").splitlines()
+    raw.write_text("\n".join(lines) + "\n")
     return raw
 
 
@@ -257,16 +290,21 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="wall-clock profile: include time spent waiting (ruff, fsync, disk)",
     )
+    st = sub.add_parser("startup")
+    st.add_argument("--pipelines", type=int, default=100, help="0: bench/wrappers")
+    st.add_argument("--runs", type=int, default=5)
     a = p.parse_args(argv)
+    a.runs = max(1, min(getattr(a, "runs", 1), 20))
     a.seconds = min(getattr(a, "seconds", 8.0), 120.0)
     py_spy = find_py_spy(a.py_spy)
     tmp = Path(tempfile.mkdtemp(prefix="hhg-profile-"))
     try:
-        raw = (
-            profile_server(a, py_spy, tmp)
-            if a.cmd == "server"
-            else profile_generator(a, py_spy, tmp)
-        )
+        profilers = {
+            "server": profile_server,
+            "generator": profile_generator,
+            "startup": profile_startup,
+        }
+        raw = profilers[a.cmd](a, py_spy, tmp)
         print(summarise(raw, a.top, [f for f in a.focus.split(",") if f]))
         if a.raw:
             print(f"\nraw collapsed stacks: {raw}")

@@ -872,6 +872,7 @@ def server_rounds(
                         _measure_slice(runs[key], scenario, cfg, loader, acc[key])
                 for key in order:  # memory growth, scenario by scenario (JSON output only)
                     acc[key].rss_steps[scenario] = vm_status(runs[key].proc.pid).get("VmRSS")
+            time.sleep(SETTLE_S)  # memory after load, read as after start: once settled
             for key in order:
                 sample = _aggregate(
                     runs[key].cold_start_s, rss[key], acc[key], vm_status(runs[key].proc.pid)

@@ -54,6 +54,12 @@ async def _request(middleware: Any, gate: asyncio.Event, kind: str = "http") -> 
     await middleware({"type": kind, "gate": gate}, None, None)
 
 
+async def _one_request(middleware: Any, kind: str = "http") -> None:
+    done = asyncio.Event()
+    done.set()
+    await _request(middleware, done, kind)
+
+
 async def _settle(seconds: float = 0.2) -> None:
     await asyncio.sleep(seconds)  # past the idle delay, and the worker thread's release
 
@@ -77,11 +83,11 @@ def test_releases_once_after_a_burst_and_never_while_busy(
         assert heap.releases == 1
         assert middleware.baseline == 51 * MiB
         # more requests that do not grow the process: nothing to give back
-        await _request(middleware, gate)
+        await _one_request(middleware)
         await _settle()
         assert heap.releases == 1
         heap.resident = 60 * MiB
-        await _request(middleware, gate)
+        await _one_request(middleware)
         await _settle()
         assert heap.releases == 2
 
@@ -96,10 +102,8 @@ def test_a_new_request_before_the_delay_postpones_the_release(
     async def scenario() -> None:
         middleware = runtime.IdleMemoryRelease(_endpoint, delay=0.1)
         heap.resident = 90 * MiB
-        done = asyncio.Event()
-        done.set()
         for _ in range(5):  # requests 0.02 s apart: never idle for 0.1 s
-            await _request(middleware, done)
+            await _one_request(middleware)
             await asyncio.sleep(0.02)
         assert heap.releases == 0
         await _settle(0.3)
@@ -116,9 +120,7 @@ def test_lifespan_and_websocket_scopes_are_not_counted(
     async def scenario() -> None:
         middleware = runtime.IdleMemoryRelease(_endpoint, delay=0.01)
         heap.resident = 90 * MiB
-        done = asyncio.Event()
-        done.set()
-        await _request(middleware, done, kind="lifespan")
+        await _one_request(middleware, kind="lifespan")
         await _settle()
         assert heap.releases == 0 and middleware.timer is None
 
@@ -134,12 +136,10 @@ def test_without_malloc_trim_it_stops_trying(
     async def scenario() -> None:
         middleware = runtime.IdleMemoryRelease(_endpoint, delay=0.01)
         heap.resident = 90 * MiB
-        done = asyncio.Event()
-        done.set()
-        await _request(middleware, done)
+        await _one_request(middleware)
         await _settle()
         assert middleware.enabled is False
-        await _request(middleware, done)
+        await _one_request(middleware)
         await _settle()
         assert middleware.timer is None
 
