@@ -275,8 +275,7 @@ def _route_view(
         own += [("typing", "Annotated"), ("fastapi", "Form")]
     if run.wants_headers:
         own.append(("fastapi", "Request"))
-    if pipeline.ident != pipeline.name:
-        own.append(("pydantic", "ConfigDict"))
+    own.append(("pydantic", "ConfigDict"))
     for module, name in own:
         table.use(module, name)
     depends = table.use("fastapi.params", "Depends")

@@ -6,7 +6,7 @@ from typing import Optional
 
 from fastapi import FastAPI, HTTPException, responses
 from fastapi.params import Depends
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from app.pipelines.aliased.pipeline_wrapper import PipelineWrapper
@@ -16,6 +16,7 @@ wrapper = PipelineWrapper()
 
 
 class aliasedRunRequest(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     x: Optional[int] = Field(default=None, description="Parameter 'x'")
     tags: Optional[Sequence[str]] = Field(default=None, description="Parameter 'tags'")
 

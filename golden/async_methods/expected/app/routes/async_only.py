@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI, HTTPException
 from fastapi.params import Depends
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.pipelines.async_only.pipeline_wrapper import PipelineWrapper
 from app.runtime import as_response, pipeline_failed
@@ -15,11 +15,13 @@ wrapper = PipelineWrapper()
 
 
 class async_onlyRunRequest(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     a: int = Field(description="Parameter 'a'")
     b: int = Field(default=2, description="Parameter 'b'")
 
 
 class async_onlyRunResponse(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     result: int
 
 

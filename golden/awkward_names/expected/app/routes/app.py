@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI, HTTPException
 from fastapi.params import Depends
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.pipelines.app.pipeline_wrapper import PipelineWrapper
 from app.runtime import as_response, pipeline_failed, run_sync
@@ -15,10 +15,12 @@ wrapper = PipelineWrapper()
 
 
 class appRunRequest(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     text: str = Field(default="x", description="Parameter 'text'")
 
 
 class appRunResponse(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     result: str
 
 

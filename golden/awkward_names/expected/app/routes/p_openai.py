@@ -17,15 +17,13 @@ wrapper = PipelineWrapper()
 class p_openaiRunRequest(BaseModel):
     # named as Hayhooks names it in OpenAPI, though not a Python identifier
     __qualname__ = "openaiRunRequest"
-    model_config = ConfigDict(title="openaiRunRequest")
-
+    model_config = ConfigDict(title="openaiRunRequest", defer_build=True)
     text: str = Field(default="x", description="Parameter 'text'")
 
 
 class p_openaiRunResponse(BaseModel):
     __qualname__ = "openaiRunResponse"
-    model_config = ConfigDict(title="openaiRunResponse")
-
+    model_config = ConfigDict(title="openaiRunResponse", defer_build=True)
     result: str
 
 

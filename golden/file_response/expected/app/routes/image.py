@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from fastapi import FastAPI, HTTPException
 from fastapi.params import Depends
 from fastapi.responses import FileResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from app.pipelines.image.pipeline_wrapper import PipelineWrapper
@@ -16,6 +16,7 @@ wrapper = PipelineWrapper()
 
 
 class imageRunRequest(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     name: str = Field(default="logo", description="Parameter 'name'")
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI, HTTPException
 from fastapi.params import Depends
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.pipelines.a_store.pipeline_wrapper import PipelineWrapper
 from app.runtime import as_response, pipeline_failed, run_sync
@@ -15,10 +15,12 @@ wrapper = PipelineWrapper()
 
 
 class a_storeRunRequest(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     file_id: str = Field(description="Parameter 'file_id'")
 
 
 class a_storeRunResponse(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     result: dict
 
 

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 
 from fastapi import FastAPI, HTTPException
 from fastapi.params import Depends
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response, StreamingResponse
 
 from app.pipelines.async_gen.pipeline_wrapper import PipelineWrapper
@@ -15,6 +15,7 @@ wrapper = PipelineWrapper()
 
 
 class async_genRunRequest(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     n: int = Field(default=3, description="Parameter 'n'")
 
 

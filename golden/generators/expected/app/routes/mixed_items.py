@@ -5,7 +5,7 @@ from collections.abc import Sequence
 
 from fastapi import FastAPI, HTTPException
 from fastapi.params import Depends
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from starlette.responses import Response, StreamingResponse
 
 from app.pipelines.mixed_items.pipeline_wrapper import PipelineWrapper
@@ -15,7 +15,7 @@ wrapper = PipelineWrapper()
 
 
 class mixed_itemsRunRequest(BaseModel):
-    pass
+    model_config = ConfigDict(defer_build=True)
 
 
 async def mixed_items_run(

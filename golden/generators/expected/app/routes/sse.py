@@ -5,7 +5,7 @@ from collections.abc import Sequence
 
 from fastapi import FastAPI, HTTPException
 from fastapi.params import Depends
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from starlette.responses import Response, StreamingResponse
 
 from app.pipelines.sse.pipeline_wrapper import PipelineWrapper
@@ -15,7 +15,7 @@ wrapper = PipelineWrapper()
 
 
 class sseRunRequest(BaseModel):
-    pass
+    model_config = ConfigDict(defer_build=True)
 
 
 async def sse_run(

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI, HTTPException
 from fastapi.params import Depends
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.pipelines.errors.pipeline_wrapper import PipelineWrapper
 from app.runtime import as_response, pipeline_failed, run_sync
@@ -15,6 +15,7 @@ wrapper = PipelineWrapper()
 
 
 class errorsRunRequest(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     mode: str = Field(
         default="ok",
         description='"ok", "http" (HTTPException), "boom" (ValueError) or "bad" (wrong return type).',
@@ -22,6 +23,7 @@ class errorsRunRequest(BaseModel):
 
 
 class errorsRunResponse(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     result: dict
 
 

@@ -17,15 +17,13 @@ wrapper = PipelineWrapper()
 class my_pipeRunRequest(BaseModel):
     # named as Hayhooks names it in OpenAPI, though not a Python identifier
     __qualname__ = "my-pipeRunRequest"
-    model_config = ConfigDict(title="my-pipeRunRequest")
-
+    model_config = ConfigDict(title="my-pipeRunRequest", defer_build=True)
     text: str = Field(description="Parameter 'text'")
 
 
 class my_pipeRunResponse(BaseModel):
     __qualname__ = "my-pipeRunResponse"
-    model_config = ConfigDict(title="my-pipeRunResponse")
-
+    model_config = ConfigDict(title="my-pipeRunResponse", defer_build=True)
     result: str
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI, HTTPException
 from fastapi.params import Depends
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.pipelines.echo.pipeline_wrapper import PipelineWrapper
 from app.runtime import as_response, pipeline_failed, run_sync
@@ -15,12 +15,14 @@ wrapper = PipelineWrapper()
 
 
 class echoRunRequest(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     query: str = Field(description="The query text.")
     top_k: int = Field(default=5, description="How many results to return.")
     flag: bool | None = Field(default=None, description="Parameter 'flag'")
 
 
 class echoRunResponse(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     result: dict = Field(description="The parameters as received.")
 
 

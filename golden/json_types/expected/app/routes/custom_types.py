@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from fastapi import FastAPI, HTTPException
 from fastapi.params import Depends
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.pipelines.custom_types.pipeline_wrapper import DEFAULT_MODE, Item, Out, PipelineWrapper
 from app.runtime import as_response, pipeline_failed, run_sync
@@ -15,6 +15,7 @@ wrapper = PipelineWrapper()
 
 
 class custom_typesRunRequest(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     query: str = Field(description="The query text.")
     mode: Literal["a", "b"] = Field(default="a", description='Processing mode, "a" or "b".')
     items: list[Item] = Field(default=[], description="Items to count.")
@@ -23,6 +24,7 @@ class custom_typesRunRequest(BaseModel):
 
 
 class custom_typesRunResponse(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     result: Out = Field(description="A summary of the request.")
 
 

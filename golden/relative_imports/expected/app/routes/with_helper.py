@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI, HTTPException
 from fastapi.params import Depends
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.pipelines.with_helper.helper import Greeting
 from app.pipelines.with_helper.pipeline_wrapper import PipelineWrapper
@@ -16,11 +16,13 @@ wrapper = PipelineWrapper()
 
 
 class with_helperRunRequest(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     name: str = Field(default="world", description="Parameter 'name'")
     loud: bool = Field(default=False, description="Parameter 'loud'")
 
 
 class with_helperRunResponse(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     result: Greeting
 
 

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 
 from fastapi import FastAPI, HTTPException
 from fastapi.params import Depends
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from starlette.responses import Response
 
 from app.pipelines.custom_resp.pipeline_wrapper import CSVResponse, PipelineWrapper
@@ -15,7 +15,7 @@ wrapper = PipelineWrapper()
 
 
 class custom_respRunRequest(BaseModel):
-    pass
+    model_config = ConfigDict(defer_build=True)
 
 
 async def custom_resp_run(

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from fastapi import FastAPI, HTTPException
 from fastapi.params import Depends
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from app.pipelines.html.pipeline_wrapper import PipelineWrapper
@@ -16,6 +16,7 @@ wrapper = PipelineWrapper()
 
 
 class htmlRunRequest(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     title: str = Field(default="Hello", description="Parameter 'title'")
 
 

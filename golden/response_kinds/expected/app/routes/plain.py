@@ -5,7 +5,7 @@ from collections.abc import Sequence
 
 from fastapi import FastAPI, HTTPException
 from fastapi.params import Depends
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import PlainTextResponse, Response
 
 from app.pipelines.plain.pipeline_wrapper import PipelineWrapper
@@ -15,6 +15,7 @@ wrapper = PipelineWrapper()
 
 
 class plainRunRequest(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     text: str = Field(default="hello", description="Parameter 'text'")
 
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from fastapi import FastAPI, HTTPException
 from fastapi.params import Depends
 from fastapi.responses import RedirectResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from starlette.responses import Response
 
 from app.pipelines.redirect.pipeline_wrapper import PipelineWrapper
@@ -16,7 +16,7 @@ wrapper = PipelineWrapper()
 
 
 class redirectRunRequest(BaseModel):
-    pass
+    model_config = ConfigDict(defer_build=True)
 
 
 async def redirect_run(

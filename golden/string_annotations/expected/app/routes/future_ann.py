@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from fastapi import FastAPI, HTTPException
 from fastapi.params import Depends
 from fastapi.responses import PlainTextResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from app.pipelines.future_ann.pipeline_wrapper import PipelineWrapper
@@ -16,6 +16,7 @@ wrapper = PipelineWrapper()
 
 
 class future_annRunRequest(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     text: str = Field(description="Parameter 'text'")
     times: int = Field(default=1, description="Parameter 'times'")
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI, HTTPException
 from fastapi.params import Depends
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.pipelines.quoted.pipeline_wrapper import PipelineWrapper
 from app.runtime import as_response, pipeline_failed, run_sync
@@ -15,11 +15,13 @@ wrapper = PipelineWrapper()
 
 
 class quotedRunRequest(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     q: str = Field(description="Parameter 'q'")
     n: int | None = Field(default=None, description="Parameter 'n'")
 
 
 class quotedRunResponse(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     result: dict[str, int]
 
 

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import FastAPI, Form, HTTPException, UploadFile
 from fastapi.params import Depends
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.pipelines.upload_files.pipeline_wrapper import PipelineWrapper
 from app.runtime import as_response, pipeline_failed, run_sync
@@ -15,11 +15,13 @@ wrapper = PipelineWrapper()
 
 
 class upload_filesRunRequest(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     files: list[UploadFile] | None = Field(default=None, description="Parameter 'files'")
     note: str = Field(default="", description="Parameter 'note'")
 
 
 class upload_filesRunResponse(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     result: dict
 
 

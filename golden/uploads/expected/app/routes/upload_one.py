@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import FastAPI, Form, HTTPException, UploadFile
 from fastapi.params import Depends
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.pipelines.upload_one.pipeline_wrapper import PipelineWrapper
 from app.runtime import as_response, pipeline_failed, run_sync
@@ -15,11 +15,13 @@ wrapper = PipelineWrapper()
 
 
 class upload_oneRunRequest(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     files: list[UploadFile] = Field(description="Parameter 'files'")
     tags: list[str] = Field(default=[], description="Parameter 'tags'")
 
 
 class upload_oneRunResponse(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     result: dict
 
 
