@@ -3,8 +3,10 @@
 It serves what the generated service serves for ``bench/wrappers`` (``POST /echo/run``,
 ``/file/run``, ``/stream/run``, ``/upload/run``, and ``GET /status``) with the same behaviour
 and the same middleware: CORS configured with Hayhooks' defaults, an ``x-request-id`` header
-on every response, and the same error mapping (``HTTPException`` passes through, anything
-else is 500 ``{"detail": "Pipeline execution failed: ..."}``). Routes are in ``routes.py``.
+on every response, the idle memory release (taken from the built service's runtime rather
+than written twice), and the same error mapping (``HTTPException`` passes through, anything
+else is 500 ``{"detail": "Pipeline execution failed: ..."}``). Routes are in ``routes.py``,
+written the idiomatic way: one ``APIRouter`` included in the app, ``run_in_threadpool``.
 
 Run it from a service built from ``bench/wrappers`` (the wrapper classes come from there)::
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import uuid
 
+from app.runtime import IdleMemoryRelease
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -54,4 +57,5 @@ app.add_middleware(
     expose_headers=[],
     max_age=600,
 )
+app.add_middleware(IdleMemoryRelease)  # outermost, as in the generated service
 app.include_router(router)
