@@ -606,6 +606,7 @@ class Config:
     gen_reps: int = 3
     many: int = 100
     many_reps: int = 3
+    cold_starts: int = 3  # extra alternating cold starts per server and round
     max_minutes: float = 30.0
     skip_generator: bool = False
     skip_many: bool = False
@@ -891,7 +892,30 @@ def server_rounds(
                     f"upload {_fmt(sample['upload_rps'], 0)}/s "
                     f"(other load {_fmt(sample['foreign_cpu_pct'], 0)}%)"
                 )
+        _more_cold_starts(cfg, specs, order, logdir, r, {k: samples[k][-1] for k in order})
     return samples, probes, problems
+
+
+def _more_cold_starts(
+    cfg: Config,
+    specs: dict[str, ServerSpec],
+    order: list[str],
+    logdir: Path,
+    r: int,
+    latest: dict[str, dict[str, Any]],
+) -> None:
+    """``cfg.cold_starts`` more starts per server, alternating servers, after the round's
+    servers are stopped: one start per round is too few to pair (start-up is the noisiest
+    figure). Each sample's cold start becomes the median of its round's starts; the starts
+    are paired in order for the ratios."""
+    starts = {key: [latest[key]["cold_start_s"]] for key in order}
+    for j in range(cfg.cold_starts):
+        for key in order if j % 2 else order[::-1]:
+            with serve(specs[key], logdir, f"r{r}-cold{j}") as running:
+                starts[key].append(running.cold_start_s)
+    for key in order:
+        latest[key]["paired"]["cold_start_s"] = starts[key]
+        latest[key]["cold_start_s"] = median(starts[key])
 
 
 SERVICE_DISTS = (
@@ -1434,6 +1458,12 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Config, argparse.Namespace]:
     )
     p.add_argument("--results", type=Path, default=RESULTS)
     p.add_argument(
+        "--cold-starts",
+        type=int,
+        default=3,
+        help="extra alternating cold starts per server and round (default 3)",
+    )
+    p.add_argument(
         "--report",
         type=Path,
         metavar="RESULTS_JSON",
@@ -1453,6 +1483,7 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Config, argparse.Namespace]:
         quiet_pct=a.quiet_pct,
         gen_sizes=tuple(int(x) for x in a.gen_sizes.split(",") if x),
         many=a.many,
+        cold_starts=max(0, min(a.cold_starts, 20)),
         skip_generator=a.skip_generator,
         skip_many=a.skip_many,
         max_minutes=a.max_minutes,
@@ -1469,6 +1500,7 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Config, argparse.Namespace]:
         cfg.quiet_wait = 0.0
         cfg.gen_sizes = (10, 100)
         cfg.gen_reps = cfg.many_reps = 1
+        cfg.cold_starts = 0
         cfg.many = min(cfg.many, 20)
     unknown = set(cfg.servers) - set(SERVERS)
     if unknown:
