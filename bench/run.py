@@ -1309,7 +1309,8 @@ def markdown(summary: dict[str, Any], meta: dict[str, Any]) -> str:
     lines.append(
         "Ratios A/B: median (min-max) over pairs: for load and stream metrics a pair is one "
         "slice of A and one of B of the same scenario and round, measured back to back; for cold "
-        "start and memory, one pair per round:"
+        "start, the k-th start of A and of B in a round (1 + --cold-starts per round); for "
+        "memory, one pair per round:"
     )
     lines.append("")
     lines.append("| metric | " + " | ".join(pairs) + " |")
