@@ -61,7 +61,17 @@ async def _one_request(middleware: Any, kind: str = "http") -> None:
 
 
 async def _settle(seconds: float = 0.2) -> None:
-    await asyncio.sleep(seconds)  # past the idle delay, and the worker thread's release
+    """Long enough for a release that should not happen to have happened."""
+    await asyncio.sleep(seconds)
+
+
+async def _until(done: Any, timeout_s: float = 10.0) -> bool:
+    """Poll ``done()`` (bounded): a release runs in a worker thread, later on a busy machine."""
+    for _ in range(int(timeout_s / 0.01)):
+        if done():
+            return True
+        await asyncio.sleep(0.01)
+    return bool(done())
 
 
 def test_releases_once_after_a_burst_and_never_while_busy(
@@ -79,8 +89,7 @@ def test_releases_once_after_a_burst_and_never_while_busy(
         assert heap.releases == 0, "released while requests were in flight"
         gate.set()
         await asyncio.gather(*burst)
-        await _settle()
-        assert heap.releases == 1
+        assert await _until(lambda: heap.releases == 1 and not middleware.releasing)
         assert middleware.baseline == 51 * MiB
         # more requests that do not grow the process: nothing to give back
         await _one_request(middleware)
@@ -88,8 +97,7 @@ def test_releases_once_after_a_burst_and_never_while_busy(
         assert heap.releases == 1
         heap.resident = 60 * MiB
         await _one_request(middleware)
-        await _settle()
-        assert heap.releases == 2
+        assert await _until(lambda: heap.releases == 2)
 
     asyncio.run(scenario())
 
@@ -100,14 +108,16 @@ def test_a_new_request_before_the_delay_postpones_the_release(
     heap = Heap(runtime, monkeypatch)
 
     async def scenario() -> None:
-        middleware = runtime.IdleMemoryRelease(_endpoint, delay=0.1)
+        middleware = runtime.IdleMemoryRelease(_endpoint, delay=0.5)
         heap.resident = 90 * MiB
-        for _ in range(5):  # requests 0.02 s apart: never idle for 0.1 s
+        timers = []
+        for _ in range(5):  # back to back: each one restarts the idle delay
             await _one_request(middleware)
-            await asyncio.sleep(0.02)
+            timers.append(middleware.timer)
+        assert len(set(map(id, timers))) == 5
+        assert all(t.cancelled() for t in timers[:-1]) and not timers[-1].cancelled()
         assert heap.releases == 0
-        await _settle(0.3)
-        assert heap.releases == 1
+        assert await _until(lambda: heap.releases == 1)
 
     asyncio.run(scenario())
 
@@ -137,8 +147,7 @@ def test_without_malloc_trim_it_stops_trying(
         middleware = runtime.IdleMemoryRelease(_endpoint, delay=0.01)
         heap.resident = 90 * MiB
         await _one_request(middleware)
-        await _settle()
-        assert middleware.enabled is False
+        assert await _until(lambda: middleware.enabled is False)
         await _one_request(middleware)
         await _settle()
         assert middleware.timer is None
