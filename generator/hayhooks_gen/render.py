@@ -182,15 +182,13 @@ def _render_expr(
 # Annotations made only of these: the validated attribute is what ``model_dump()`` (Hayhooks'
 # ``method(**payload.model_dump())``) would pass, so the route passes attributes by name.
 # Anything else (a pydantic model or dataclass becomes a dict) keeps ``model_dump()``.
+BUILTIN_VALUES = (
+    *("str", "int", "float", "bool", "bytes", "None"),
+    *("list", "dict", "set", "frozenset", "tuple"),
+)
 PASSED_AS_VALIDATED = frozenset(
     {
-        *(
-            f"builtins.{name}"
-            for name in ("str", "int", "float", "bool", "bytes", "list", "dict", "set")
-        ),
-        "builtins.frozenset",
-        "builtins.tuple",
-        "builtins.None",
+        *(f"builtins.{name}" for name in BUILTIN_VALUES),
         *(
             f"{module}.{name}"
             for module in ("typing", "typing_extensions")
@@ -329,7 +327,7 @@ def _route_view(
         "files": run.requires_files,
         "headers": run.wants_headers,
         "call": _call(run),
-        "is_generator": run.is_generator and not run.is_async,
+        "is_generator": run.is_generator,
         "depends": depends,
     }
     return view, table.lines(service.package)

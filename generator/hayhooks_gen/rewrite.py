@@ -174,7 +174,8 @@ def _cst_spans(module: cst.Module, source: bytes, nodes: list[cst.ImportFrom]) -
 
     def offset(line: int, column: int) -> int:
         begin = starts[line - 1]
-        return begin + len(source[begin:].decode("utf-8")[:column].encode("utf-8"))
+        end = starts[line] if line < len(starts) else len(source)
+        return begin + len(source[begin:end].decode("utf-8")[:column].encode("utf-8"))
 
     spans: dict[int, Span] = {}
     for node in nodes:
