@@ -69,6 +69,9 @@ class _File:
     path: str  # relative to the wrappers root, for messages
     module: cst.Module
     problems: list[tuple[cst.CSTNode, str]] = field(default_factory=list)
+    # False when the text holds no "yield" at all: then no function in it is a generator,
+    # and no tree needs walking to tell (the walk costs more than parsing a small wrapper).
+    may_yield: bool = True
 
     def report(self, node: cst.CSTNode, message: str) -> None:
         self.problems.append((node, message))
@@ -289,7 +292,7 @@ def _method(source: _File, scope: ModuleScope, func: cst.FunctionDef) -> Method:
         return_description=doc.returns.description if doc.returns else None,
         short_description=doc.short_description or None,
         wants_headers=wants_headers,
-        is_generator=_is_generator_function(func),
+        is_generator=source.may_yield and _is_generator_function(func),
     )
 
 
@@ -383,7 +386,7 @@ def parse_pipeline(pipeline: PipelineSource) -> tuple[Pipeline | None, list[Diag
     module = _parse_module(path, content)
     if isinstance(module, Diagnostic):
         return None, [module]
-    source = _File(path, module)
+    source = _File(path, module, may_yield=b"yield" in content)
     scope = collect_scope(module, ".pipeline_wrapper")
     source.problems.extend(scope.problems)
     cls = scope.classes.get("PipelineWrapper")

@@ -104,6 +104,17 @@ def test_python_identifiers_for_pipeline_names(name: str, ident: str) -> None:
             "        yield 'x'\n",
             False,
         ),
+        # no "yield" in the text: not walked; the word in a string only: walked, not one
+        (
+            "    def run_api(self, n: int) -> Generator[str, None, None]:\n"
+            "        return iter([])\n",
+            False,
+        ),
+        (
+            "    def run_api(self, n: int) -> Generator[str, None, None]:\n"
+            "        return iter(['yield'])\n",
+            False,
+        ),
     ],
 )
 def test_generator_functions_are_recognised_statically(body: str, expected: bool) -> None:
