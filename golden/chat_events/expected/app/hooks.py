@@ -1,6 +1,6 @@
 """Your extension point: hayhooks-gen created this file once and never touches it again.
 
-``configure(app)`` runs after the generated routes are included: add middleware, exception
+``configure(app)`` runs after the generated routes are registered: add middleware, exception
 handlers, dependencies and extra routers here.
 
 API-key guard: it ships ready, off by default. Turn it on by setting ``HAYHOOKS_GEN_API_KEY``
