@@ -442,6 +442,17 @@ def server_specs(
             svc,
             hw_env,
         ),
+        # cold start only (cold_start_floor): one /status route, no wrappers, no middleware
+        "floor": ServerSpec(
+            "floor",
+            uvicorn_cmd(
+                "handwritten.floor:app",
+                extra=["--app-dir", str(BENCH), *extra_uvicorn],
+                python=service_python,
+            ),
+            svc,
+            hw_env,
+        ),
     }
 
 
@@ -610,6 +621,7 @@ class Config:
     max_minutes: float = 30.0
     skip_generator: bool = False
     skip_many: bool = False
+    skip_floor: bool = False
     extra_uvicorn: tuple[str, ...] = ()
     started: float = field(default_factory=time.monotonic)
 
@@ -918,6 +930,29 @@ def _more_cold_starts(
         latest[key]["cold_start_s"] = median(starts[key])
 
 
+FLOOR_SERVERS = ("generated", "hayhooks", "floor")
+
+
+def cold_start_floor(cfg: Config, specs: dict[str, ServerSpec], logdir: Path) -> dict[str, Any]:
+    """Alternating cold starts of the generated service, Hayhooks and the FastAPI floor
+    (``handwritten/floor.py``): how far the generated service is from the least any
+    FastAPI app under uvicorn can start in, measured in the same run."""
+    starts: dict[str, list[float]] = {key: [] for key in FLOOR_SERVERS}
+    total = max(3, cfg.rounds * (1 + cfg.cold_starts))
+    for j in range(total):
+        if cfg.out_of_time():
+            log("time budget reached; cold-start floor stops early")
+            break
+        for key in FLOOR_SERVERS if j % 2 == 0 else FLOOR_SERVERS[::-1]:
+            with serve(specs[key], logdir, f"floor{j}") as running:
+                starts[key].append(running.cold_start_s)
+    log(
+        "  cold start medians: "
+        + ", ".join(f"{k} {median(v):.3f}s" for k, v in starts.items() if v)
+    )
+    return {"cold_start_s": starts}
+
+
 SERVICE_DISTS = (
     "fastapi",
     "starlette",
@@ -1140,10 +1175,26 @@ def _fmt(x: float | None, digits: int = 2) -> str:
     return "n/a" if x is None else f"{x:.{digits}f}"
 
 
+def _floor_summary(floor: dict[str, Any]) -> dict[str, Any]:
+    starts = floor["cold_start_s"]
+    out: dict[str, Any] = {
+        "median_s": {k: median(v) for k, v in starts.items() if v},
+        "n": min((len(v) for v in starts.values()), default=0),
+        "ratios": {},
+    }
+    for a, b in (("floor", "hayhooks"), ("generated", "hayhooks"), ("generated", "floor")):
+        pairs = zip(starts.get(a, []), starts.get(b, []), strict=False)
+        per = [va / vb for va, vb in pairs if va and vb]
+        if per:
+            out["ratios"][f"{a}/{b}"] = {"median": median(per), "min": min(per), "max": max(per)}
+    return out
+
+
 def summarise(
     samples: dict[str, list[dict[str, Any]]],
     gen: dict[str, Any] | None,
     many: dict[str, Any] | None,
+    floor: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     absolute: dict[str, dict[str, Any]] = {}
     for key, runs in samples.items():
@@ -1291,7 +1342,13 @@ def summarise(
             ("marginal_build_ms_per_wrapper", 10.0),
         ):
             targets.append(_target(f"generator {name}", g.get(name), "<=", bound, None))
-    return {"absolute": absolute, "ratios": ratios, "generator": generator, "targets": targets}
+    return {
+        "absolute": absolute,
+        "ratios": ratios,
+        "generator": generator,
+        "floor": _floor_summary(floor) if floor else None,
+        "targets": targets,
+    }
 
 
 def _target(
@@ -1390,6 +1447,20 @@ def markdown(summary: dict[str, Any], meta: dict[str, Any]) -> str:
         lines.append("|---|---|")
         for k, v in g["ratios"].items():
             lines.append(f"| {k} | {v:.2f} |")
+    fl = summary.get("floor")
+    if fl and fl["ratios"]:
+        lines.append("")
+        lines.append(
+            f"Cold start against the FastAPI floor (one /status route, nothing else), "
+            f"{fl['n']} alternating starts each; medians "
+            + ", ".join(f"{k} {v:.3f} s" for k, v in fl["median_s"].items())
+            + ":"
+        )
+        lines.append("")
+        lines.append("| ratio | median (min-max) |")
+        lines.append("|---|---|")
+        for k, r in fl["ratios"].items():
+            lines.append(f"| {k} | {r['median']:.2f} ({r['min']:.2f}-{r['max']:.2f}) |")
     lines.append("")
     lines.append("Targets (issue 5):")
     lines.append("")
@@ -1460,6 +1531,11 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Config, argparse.Namespace]:
     p.add_argument("--skip-generator", action="store_true")
     p.add_argument("--skip-many", action="store_true")
     p.add_argument(
+        "--skip-floor",
+        action="store_true",
+        help="skip the cold starts against the FastAPI floor (handwritten/floor.py)",
+    )
+    p.add_argument(
         "--no-access-log",
         action="store_true",
         help="pass --no-access-log to every uvicorn (default: uvicorn's defaults)",
@@ -1514,6 +1590,7 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Config, argparse.Namespace]:
         cold_starts=max(0, min(a.cold_starts, 20)),
         skip_generator=a.skip_generator,
         skip_many=a.skip_many,
+        skip_floor=a.skip_floor,
         max_minutes=a.max_minutes,
         extra_uvicorn=("--no-access-log",) if a.no_access_log else (),
     )
@@ -1538,7 +1615,12 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Config, argparse.Namespace]:
 
 def report_file(path: Path) -> int:
     payload = json.loads(path.read_text())
-    summary = summarise(payload["samples"], payload.get("generator_raw"), payload.get("many_raw"))
+    summary = summarise(
+        payload["samples"],
+        payload.get("generator_raw"),
+        payload.get("many_raw"),
+        payload.get("floor_raw"),
+    )
     print(markdown(summary, payload["meta"]), end="")
     return 0
 
@@ -1556,7 +1638,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     problems: list[str] = []
     samples: dict[str, list[dict[str, Any]]] = {}
     probes: dict[str, Any] = {}
-    gen = many = None
+    gen = many = floor = None
     wrk = shutil.which("wrk") if args.loader in ("auto", "wrk") else None
     if args.loader == "wrk" and not wrk:
         log("wrk not found (Debian: apt-get install -y wrk)")
@@ -1585,6 +1667,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         specs = server_specs(svc, hh_wrappers, tmp, data_dir, cfg.extra_uvicorn, service_python)
         samples, probes, probs = server_rounds(cfg, specs, loader, logdir)
         problems += probs
+        if (
+            not cfg.skip_floor
+            and {"generated", "hayhooks"} <= set(samples)
+            and not cfg.out_of_time()
+        ):
+            log("cold start: generated, hayhooks and the FastAPI floor, alternating")
+            floor = cold_start_floor(cfg, specs, logdir)
         if not cfg.skip_generator and not cfg.out_of_time():
             log("generator speed: sizes " + ",".join(map(str, cfg.gen_sizes)))
             gen = generator_speed(cfg, tmp)
@@ -1602,7 +1691,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         reap_all()
     if problems and exit_code == 0:
         exit_code = 1
-    summary = summarise(samples, gen, many)
+    summary = summarise(samples, gen, many, floor)
     meta = {
         "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
         "machine": machine(),
@@ -1625,6 +1714,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "probes": probes,
         "generator_raw": gen,
         "many_raw": many,
+        "floor_raw": floor,
     }
     for name in (f"{stamp}.json", "latest.json"):
         (args.results / name).write_text(json.dumps(payload, indent=2, default=str) + "\n")
