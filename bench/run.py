@@ -382,6 +382,13 @@ def serve(
         reap(proc)
 
 
+HANDWRITTEN_APPS = {
+    "handwritten": "handwritten.app:app",
+    "bare": "handwritten.bare:app",
+    "floor": "handwritten.floor:app",  # one /status route: no wrappers, no middleware
+}
+
+
 def server_specs(
     svc: Path,
     hh_wrappers: Path,
@@ -403,6 +410,12 @@ def server_specs(
     hh_cwd = tmp / "hayhooks-cwd"
     hh_cwd.mkdir(exist_ok=True)
     hw_env = clean_env({**base, "PYTHONPATH": str(svc)})
+
+    def bench_app(key: str, module: str) -> ServerSpec:
+        """An app of ``bench/handwritten``, in the built service's folder and interpreter."""
+        extra = ["--app-dir", str(BENCH), *extra_uvicorn]
+        return ServerSpec(key, uvicorn_cmd(module, extra=extra, python=service_python), svc, hw_env)
+
     return {
         "generated": ServerSpec(
             "generated",
@@ -422,37 +435,8 @@ def server_specs(
             hh_cwd,
             clean_env(hh_env),
         ),
-        "handwritten": ServerSpec(
-            "handwritten",
-            uvicorn_cmd(
-                "handwritten.app:app",
-                extra=["--app-dir", str(BENCH), *extra_uvicorn],
-                python=service_python,
-            ),
-            svc,
-            hw_env,
-        ),
-        "bare": ServerSpec(
-            "bare",
-            uvicorn_cmd(
-                "handwritten.bare:app",
-                extra=["--app-dir", str(BENCH), *extra_uvicorn],
-                python=service_python,
-            ),
-            svc,
-            hw_env,
-        ),
-        # cold start only (cold_start_floor): one /status route, no wrappers, no middleware
-        "floor": ServerSpec(
-            "floor",
-            uvicorn_cmd(
-                "handwritten.floor:app",
-                extra=["--app-dir", str(BENCH), *extra_uvicorn],
-                python=service_python,
-            ),
-            svc,
-            hw_env,
-        ),
+        # handwritten/app.py, bare.py, and floor.py (cold start only, cold_start_floor)
+        **{key: bench_app(key, module) for key, module in HANDWRITTEN_APPS.items()},
     }
 
 
