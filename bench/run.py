@@ -892,6 +892,27 @@ def server_rounds(
     return samples, probes, problems
 
 
+def alternating_starts(
+    cfg: Config,
+    specs: dict[str, ServerSpec],
+    order: Sequence[str],
+    count: int,
+    logdir: Path,
+    tag: str,
+) -> dict[str, list[float]]:
+    """``count`` cold starts of each server in ``order``, the order reversed every other
+    time (A B C, C B A, ...); stops early when the time budget is spent."""
+    starts: dict[str, list[float]] = {key: [] for key in order}
+    for j in range(count):
+        if cfg.out_of_time():
+            log(f"time budget reached; cold starts ({tag}) stop early")
+            break
+        for key in order if j % 2 == 0 else order[::-1]:
+            with serve(specs[key], logdir, f"{tag}{j}") as running:
+                starts[key].append(running.cold_start_s)
+    return starts
+
+
 def _more_cold_starts(
     cfg: Config,
     specs: dict[str, ServerSpec],
@@ -904,14 +925,11 @@ def _more_cold_starts(
     servers are stopped: one start per round is too few to pair (start-up is the noisiest
     figure). Each sample's cold start becomes the median of its round's starts; the starts
     are paired in order for the ratios."""
-    starts = {key: [latest[key]["cold_start_s"]] for key in order}
-    for j in range(cfg.cold_starts):
-        for key in order if j % 2 else order[::-1]:
-            with serve(specs[key], logdir, f"r{r}-cold{j}") as running:
-                starts[key].append(running.cold_start_s)
+    more = alternating_starts(cfg, specs, order[::-1], cfg.cold_starts, logdir, f"r{r}-cold")
     for key in order:
-        latest[key]["paired"]["cold_start_s"] = starts[key]
-        latest[key]["cold_start_s"] = median(starts[key])
+        starts = [latest[key]["cold_start_s"], *more[key]]
+        latest[key]["paired"]["cold_start_s"] = starts
+        latest[key]["cold_start_s"] = median(starts)
 
 
 FLOOR_SERVERS = ("generated", "hayhooks", "floor")
@@ -921,15 +939,8 @@ def cold_start_floor(cfg: Config, specs: dict[str, ServerSpec], logdir: Path) ->
     """Alternating cold starts of the generated service, Hayhooks and the FastAPI floor
     (``handwritten/floor.py``): how far the generated service is from the least any
     FastAPI app under uvicorn can start in, measured in the same run."""
-    starts: dict[str, list[float]] = {key: [] for key in FLOOR_SERVERS}
     total = max(3, cfg.rounds * (1 + cfg.cold_starts))
-    for j in range(total):
-        if cfg.out_of_time():
-            log("time budget reached; cold-start floor stops early")
-            break
-        for key in FLOOR_SERVERS if j % 2 == 0 else FLOOR_SERVERS[::-1]:
-            with serve(specs[key], logdir, f"floor{j}") as running:
-                starts[key].append(running.cold_start_s)
+    starts = alternating_starts(cfg, specs, FLOOR_SERVERS, total, logdir, "floor")
     log(
         "  cold start medians: "
         + ", ".join(f"{k} {median(v):.3f}s" for k, v in starts.items() if v)
@@ -1159,6 +1170,11 @@ def _fmt(x: float | None, digits: int = 2) -> str:
     return "n/a" if x is None else f"{x:.{digits}f}"
 
 
+def _spread(values: Sequence[float]) -> dict[str, Any]:
+    """Median, min, max and count of a non-empty sample."""
+    return {"median": median(values), "min": min(values), "max": max(values), "n": len(values)}
+
+
 def _floor_summary(floor: dict[str, Any]) -> dict[str, Any]:
     starts = floor["cold_start_s"]
     out: dict[str, Any] = {
@@ -1170,7 +1186,7 @@ def _floor_summary(floor: dict[str, Any]) -> dict[str, Any]:
         pairs = zip(starts.get(a, []), starts.get(b, []), strict=False)
         per = [va / vb for va, vb in pairs if va and vb]
         if per:
-            out["ratios"][f"{a}/{b}"] = {"median": median(per), "min": min(per), "max": max(per)}
+            out["ratios"][f"{a}/{b}"] = _spread(per)
     return out
 
 
@@ -1186,12 +1202,7 @@ def summarise(
         for m in [*METRICS, "hwm_mib", "foreign_cpu_pct"]:
             vals = [r[m] for r in runs if r.get(m) is not None]
             if vals:
-                absolute[key][m] = {
-                    "median": median(vals),
-                    "min": min(vals),
-                    "max": max(vals),
-                    "n": len(vals),
-                }
+                absolute[key][m] = _spread(vals)
     ratios: dict[str, dict[str, Any]] = {}
     for a, b in PAIRS:
         if a not in samples or b not in samples:
@@ -1217,10 +1228,7 @@ def summarise(
             if per_round:
                 values = paired or per_round
                 ratios[pair][m] = {
-                    "median": median(values),
-                    "min": min(values),
-                    "max": max(values),
-                    "n": len(values),
+                    **_spread(values),
                     "paired": bool(paired),
                     "per_round": per_round,
                 }
@@ -1229,21 +1237,13 @@ def summarise(
         for m in ("cold_start_s", "rss_start_mib"):
             per = [g[m] / h[m] for g, h in zip(s["generated"], s["hayhooks"], strict=False)]
             if per:
-                ratios.setdefault("generated/hayhooks", {})[f"{m}@{many['pipelines']}"] = {
-                    "median": median(per),
-                    "min": min(per),
-                    "max": max(per),
-                    "n": len(per),
-                }
+                ratios.setdefault("generated/hayhooks", {})[f"{m}@{many['pipelines']}"] = _spread(
+                    per
+                )
             for key in ("generated", "hayhooks"):
                 vals = [x[m] for x in s[key] if x.get(m) is not None]
                 if vals:
-                    absolute.setdefault(key, {})[f"{m}@{many['pipelines']}"] = {
-                        "median": median(vals),
-                        "min": min(vals),
-                        "max": max(vals),
-                        "n": len(vals),
-                    }
+                    absolute.setdefault(key, {})[f"{m}@{many['pipelines']}"] = _spread(vals)
     if many and many.get("json_rps"):
         n = many["pipelines"]
         jr = many["json_rps"]
@@ -1252,20 +1252,10 @@ def summarise(
             g, h = jr.get("generated", {}).get(route), jr.get("hayhooks", {}).get(route)
             for key, vals in (("generated", g), ("hayhooks", h)):
                 if vals:
-                    absolute.setdefault(key, {})[m] = {
-                        "median": median(vals),
-                        "min": min(vals),
-                        "max": max(vals),
-                        "n": len(vals),
-                    }
+                    absolute.setdefault(key, {})[m] = _spread(vals)
             if g and h:
                 per = [a / b for a, b in zip(g, h, strict=False)]
-                ratios.setdefault("generated/hayhooks", {})[m] = {
-                    "median": median(per),
-                    "min": min(per),
-                    "max": max(per),
-                    "n": len(per),
-                }
+                ratios.setdefault("generated/hayhooks", {})[m] = _spread(per)
     generator: dict[str, Any] = {}
     if gen:
         t = gen["times_s"]
