@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -65,3 +66,69 @@ def test_files_left_unformatted_are_already_as_ruff_writes_them(
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     marker = {"app/pipelines/p/__init__.py": PACKAGE_MARKER}
     assert fmt.format_python(marker) == marker
+
+
+def _scratch_spy(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
+    """Record the folder each attempt puts ruff's scratch copy in."""
+    attempts: list[str | None] = []
+    real = fmt._run_ruff_in
+
+    def spy(parent: str | None, files: dict[str, bytes], ruff: str) -> dict[str, bytes]:
+        attempts.append(parent)
+        return real(parent, files, ruff)
+
+    monkeypatch.setattr(fmt, "_run_ruff_in", spy)
+    return attempts
+
+
+def test_the_scratch_copy_goes_to_a_memory_folder_and_is_removed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    memory = tmp_path / "shm"
+    memory.mkdir()
+    monkeypatch.setattr(fmt, "SCRATCH_PARENTS", (str(tmp_path / "absent"), str(memory)))
+    attempts = _scratch_spy(monkeypatch)
+    out = fmt._run_ruff(SOURCES, fmt.find_ruff_bin())
+    assert out["app/x.py"] == b'import os\nimport sys\n\nx = {"a": 1}\n'
+    assert attempts == [str(memory)]
+    assert list(memory.iterdir()) == []
+
+
+def test_a_full_memory_folder_falls_back_to_the_default_with_the_same_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    memory = tmp_path / "shm"
+    memory.mkdir()
+    monkeypatch.setattr(fmt, "SCRATCH_PARENTS", (str(memory),))
+    attempts = _scratch_spy(monkeypatch)
+    real_write = Path.write_bytes
+
+    def write_bytes(self: Path, data: bytes) -> int:  # what a full tmpfs gives
+        if memory in self.parents:
+            raise OSError(28, "No space left on device")
+        return real_write(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", write_bytes)
+    out = fmt._run_ruff(SOURCES, fmt.find_ruff_bin())
+    monkeypatch.undo()
+    assert attempts == [str(memory), None]
+    assert out == fmt._run_ruff_in(None, SOURCES, fmt.find_ruff_bin())
+    assert list(memory.iterdir()) == []
+
+
+def test_no_memory_folder_means_the_system_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fmt, "SCRATCH_PARENTS", (str(tmp_path / "absent"),))
+    assert fmt._memory_scratch() == []
+    attempts = _scratch_spy(monkeypatch)
+    fmt._run_ruff(SOURCES, fmt.find_ruff_bin())
+    assert attempts == [None]
+
+
+def test_ruff_writes_no_cache_into_the_scratch_copy(tmp_path: Path) -> None:
+    (tmp_path / "x.py").write_bytes(SOURCES["app/x.py"])
+    ruff = fmt.find_ruff_bin()
+    for args in (fmt.RUFF_SORT_ARGS, fmt.RUFF_FORMAT_ARGS):
+        subprocess.run([ruff, *args, "."], cwd=tmp_path, check=True, capture_output=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.py"]
