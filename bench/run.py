@@ -61,6 +61,7 @@ HOST = "127.0.0.1"
 PY = sys.executable
 
 START_TIMEOUT_S = 60.0
+MANY_START_TIMEOUT_S = 180.0  # Hayhooks deploying --many pipelines
 STOP_TIMEOUT_S = 5.0
 POLL_S = 0.005
 SETTLE_S = 0.5
@@ -899,6 +900,7 @@ def alternating_starts(
     count: int,
     logdir: Path,
     tag: str,
+    timeout: float = START_TIMEOUT_S,
 ) -> dict[str, list[float]]:
     """``count`` cold starts of each server in ``order``, the order reversed every other
     time (A B C, C B A, ...); stops early when the time budget is spent."""
@@ -908,7 +910,7 @@ def alternating_starts(
             log(f"time budget reached; cold starts ({tag}) stop early")
             break
         for key in order if j % 2 == 0 else order[::-1]:
-            with serve(specs[key], logdir, f"{tag}{j}") as running:
+            with serve(specs[key], logdir, f"{tag}{j}", timeout) as running:
                 starts[key].append(running.cold_start_s)
     return starts
 
@@ -1102,7 +1104,7 @@ def many_pipelines(
     }
     out: dict[str, list[dict[str, float]]] = {k: [] for k in specs}
     for key, spec in specs.items():  # warm-up: bytecode caches
-        with serve(spec, logdir, "many-warmup", timeout=180) as run:
+        with serve(spec, logdir, "many-warmup", timeout=MANY_START_TIMEOUT_S) as run:
             pipelines = _status_pipelines(run.port)
             if len(pipelines) != cfg.many:
                 raise RuntimeError(f"{key} serves {len(pipelines)} pipelines, not {cfg.many}")
@@ -1112,7 +1114,7 @@ def many_pipelines(
             break
         order = list(specs) if rep % 2 == 0 else list(reversed(specs))
         for key in order:
-            with serve(specs[key], logdir, f"many-r{rep}", timeout=180) as run:
+            with serve(specs[key], logdir, f"many-r{rep}", timeout=MANY_START_TIMEOUT_S) as run:
                 time.sleep(SETTLE_S)
                 out[key].append(
                     {
@@ -1127,7 +1129,13 @@ def many_pipelines(
     # more alternating cold starts, as for the four wrappers: three pairs are too few for the
     # noisiest figure; the ratio pairs them in order
     more = alternating_starts(
-        cfg, specs, list(specs)[::-1], cfg.many_reps * cfg.cold_starts, logdir, "many-cold"
+        cfg,
+        specs,
+        list(specs)[::-1],
+        cfg.many_reps * cfg.cold_starts,
+        logdir,
+        "many-cold",
+        MANY_START_TIMEOUT_S,
     )
     starts = {k: [x["cold_start_s"] for x in out[k]] + more[k] for k in specs}
     # JSON req/s on the first and the last pipeline's route, servers alternating slice by slice
@@ -1138,7 +1146,9 @@ def many_pipelines(
     if not cfg.out_of_time():
         with contextlib.ExitStack() as stack:
             runs = {
-                k: stack.enter_context(serve(specs[k], logdir, "many-load", timeout=180))
+                k: stack.enter_context(
+                    serve(specs[k], logdir, "many-load", timeout=MANY_START_TIMEOUT_S)
+                )
                 for k in specs
             }
             for k in specs:
