@@ -15,5 +15,6 @@ from support.fixtures import (  # noqa: E402
     oracle_wrappers,
     server_pair,
 )
+from support.golden_app import golden_import  # noqa: E402
 
-__all__ = ["build_case", "case_wrappers", "oracle_wrappers", "server_pair"]
+__all__ = ["build_case", "case_wrappers", "golden_import", "oracle_wrappers", "server_pair"]

@@ -176,17 +176,21 @@ def running_generated(out: Path, extra_env: dict[str, str] | None = None) -> Ite
 
 @contextlib.contextmanager
 def running_hayhooks(
-    case: str, wrappers: os.PathLike[str] | str, extra_env: dict[str, str] | None = None
+    case: str,
+    wrappers: os.PathLike[str] | str,
+    extra_env: dict[str, str] | None = None,
+    cwd_files: dict[str, str] | None = None,
 ) -> Iterator[Server]:
     with contextlib.ExitStack() as stack:
         try:
-            url = stack.enter_context(serve_hayhooks(wrappers, extra_env))
+            url = stack.enter_context(serve_hayhooks(wrappers, extra_env, cwd_files))
         except ServerStartError as exc:
             if case in HAYHOOKS_MAY_FAIL:
                 lines = [ln for ln in exc.stderr_tail.splitlines() if ln.strip()]
+                errors = [ln for ln in lines if "Error" in ln] or lines
                 pytest.skip(
                     f"{HAYHOOKS_MAY_FAIL[case]}; Hayhooks did not start: "
-                    f"{lines[-1] if lines else exc}"
+                    f"{errors[-1].strip() if errors else exc}"
                 )
             raise
         client = stack.enter_context(client_for(url))

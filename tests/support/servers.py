@@ -155,16 +155,23 @@ def uvicorn_cmd(app: str, *, factory: bool = False) -> list[str]:
 
 @contextlib.contextmanager
 def serve_hayhooks(
-    wrappers_dir: str | os.PathLike[str], extra_env: Mapping[str, str] | None = None
+    wrappers_dir: str | os.PathLike[str],
+    extra_env: Mapping[str, str] | None = None,
+    cwd_files: Mapping[str, str] | None = None,
 ) -> Iterator[str]:
-    """Hayhooks 2.1.0 (the oracle) serving ``wrappers_dir`` in durable mode (fixed pipeline set)."""
+    """Hayhooks 2.1.0 (the oracle) serving ``wrappers_dir`` in durable mode (fixed pipeline set).
+
+    Otherwise Hayhooks' defaults (monitoring on, as /status reports), but no tracing; the
+    dashboard credentials it then writes go to a temporary cache folder. ``cwd_files`` (name
+    -> text) are written into its working folder first (a ``.env``, say)."""
     with tempfile.TemporaryDirectory(prefix="hhg-hayhooks-") as cwd:
+        for name, text in (cwd_files or {}).items():
+            Path(cwd, name).write_text(text, encoding="utf-8")
         env = clean_env(
             {
                 "HAYHOOKS_PIPELINES_DIR": os.fspath(Path(wrappers_dir).resolve()),
                 "HAYHOOKS_DURABLE_MODE": "true",
                 "HAYHOOKS_TRACING_ENABLED": "false",
-                "HAYHOOKS_MONITORING_ENABLED": "false",
                 "XDG_CACHE_HOME": os.path.join(cwd, ".cache"),
                 **(extra_env or {}),
             }

@@ -8,27 +8,21 @@ without depending on what the allocator does. The real release runs once at the 
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import sys
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 
-RUNTIME = Path(__file__).resolve().parents[2] / "golden/json_basic/expected/app/runtime.py"
+from support.golden_app import ImportFn
+
 MiB = 2**20
 
 
 @pytest.fixture
-def runtime() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("golden_runtime", RUNTIME)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["golden_runtime"] = module
-    spec.loader.exec_module(module)
-    return module
+def runtime(golden_import: ImportFn) -> ModuleType:
+    return golden_import("app.runtime")
 
 
 class Heap:

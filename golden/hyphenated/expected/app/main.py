@@ -10,6 +10,12 @@ import gc
 collecting = gc.isenabled()
 gc.disable()
 
+from app.settings import prepare_process
+
+# What Hayhooks does before it loads any wrapper: load a `.env` file, and extend sys.path
+# with HAYHOOKS_ADDITIONAL_PYTHON_PATH (see settings.py).
+prepare_process()
+
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 

@@ -4,7 +4,7 @@
 It stands in for the parts of Hayhooks the wrappers and routes need (``BasePipelineWrapper``,
 ``log``, ``SSEStream``, the message helpers, chunk formatting, error mapping, CORS and
 request ids), so the service runs without Hayhooks' server machinery. Settings come from
-the same ``HAYHOOKS_*`` environment variables Hayhooks reads.
+the same ``HAYHOOKS_*`` environment variables Hayhooks reads (settings.py).
 """
 
 from __future__ import annotations
@@ -29,30 +29,21 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.responses import Response, StreamingResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.settings import env_flag, env_int, env_json, setting
+
 logger = logging.getLogger(__name__)
 
 
 # --- settings -------------------------------------------------------------------------
 
-_TRUE = {"1", "true", "t", "yes", "y", "on"}
-
-
-def env_flag(name: str, default: bool = False) -> bool:
-    value = os.environ.get(name)
-    return default if value is None else value.strip().lower() in _TRUE
-
-
-def env_json(name: str, default: Any) -> Any:
-    value = os.environ.get(name)
-    return default if value is None or value == "" else json.loads(value)
-
-
 SHOW_TRACEBACKS = env_flag("HAYHOOKS_SHOW_TRACEBACKS")
+# What /status reports as capabilities.execution_enumeration, as Hayhooks does.
+MONITORING_ENABLED = env_flag("HAYHOOKS_MONITORING_ENABLED", default=True)
 
 
 def app_options() -> dict[str, Any]:
     """Keyword arguments for ``FastAPI(...)`` taken from the environment."""
-    root_path = os.environ.get("HAYHOOKS_ROOT_PATH", "")
+    root_path = setting("HAYHOOKS_ROOT_PATH") or ""
     return {"root_path": root_path} if root_path else {}
 
 
@@ -221,7 +212,7 @@ class IdleMemoryRelease:
 def add_middleware(app: FastAPI) -> None:
     """Request ids, then CORS, configured as Hayhooks configures them; optional body limit;
     outermost, the idle memory release."""
-    raw = os.environ.get("HAYHOOKS_GEN_MAX_BODY_BYTES") or "0"
+    raw = setting("HAYHOOKS_GEN_MAX_BODY_BYTES") or "0"
     if not raw.isdigit():
         raise RuntimeError(
             f"HAYHOOKS_GEN_MAX_BODY_BYTES must be a whole number of bytes, not {raw!r}"
@@ -236,9 +227,9 @@ def add_middleware(app: FastAPI) -> None:
         allow_methods=env_json("HAYHOOKS_CORS_ALLOW_METHODS", ["*"]),
         allow_headers=env_json("HAYHOOKS_CORS_ALLOW_HEADERS", ["*"]),
         allow_credentials=env_flag("HAYHOOKS_CORS_ALLOW_CREDENTIALS"),
-        allow_origin_regex=os.environ.get("HAYHOOKS_CORS_ALLOW_ORIGIN_REGEX") or None,
+        allow_origin_regex=setting("HAYHOOKS_CORS_ALLOW_ORIGIN_REGEX") or None,
         expose_headers=env_json("HAYHOOKS_CORS_EXPOSE_HEADERS", []),
-        max_age=int(os.environ.get("HAYHOOKS_CORS_MAX_AGE", "600")),
+        max_age=env_int("HAYHOOKS_CORS_MAX_AGE", 600),
     )
     if env_flag("HAYHOOKS_GEN_RELEASE_MEMORY", default=True) and _resident_bytes() is not None:
         app.add_middleware(IdleMemoryRelease)
@@ -281,7 +272,7 @@ def get_last_user_message(messages: list[Any]) -> str | None:
     for message in reversed(messages):
         if is_user_message(message):
             if isinstance(message, dict):
-                return message.get("content") or ""
+                return cast("str | None", message.get("content", ""))  # None or [] as sent
             return getattr(message, "content", None) or ""
     return None
 
@@ -328,7 +319,7 @@ def __getattr__(name: str) -> Any:
 
         from loguru import logger as log
 
-        level = os.environ.get("HAYHOOKS_LOG_LEVEL") or os.environ.get("LOG") or "INFO"
+        level = setting("HAYHOOKS_LOG_LEVEL") or os.environ.get("LOG") or "INFO"
         log.remove()
         log.add(sys.stderr, level=level.upper())
         globals()["log"] = log

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 from app.routes.async_only import wrapper as async_only_wrapper
 from app.routes.both import wrapper as both_wrapper
-from app.runtime import BasePipelineWrapper, deployment_type
+from app.runtime import MONITORING_ENABLED, BasePipelineWrapper, deployment_type
 
 # name -> (wrapper, description, capabilities), fixed at build time
 PIPELINES: dict[str, tuple[BasePipelineWrapper, str, list[str]]] = {
@@ -80,7 +80,7 @@ async def status_all() -> StatusResponse:
             )
             for name, (wrapper, description, capabilities) in PIPELINES.items()
         ],
-        capabilities={"execution_enumeration": False},
+        capabilities={"execution_enumeration": MONITORING_ENABLED},
     )
 
 

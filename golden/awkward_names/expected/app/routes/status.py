@@ -13,7 +13,7 @@ from app.routes.hooks import wrapper as hooks_wrapper
 from app.routes.p_openai import wrapper as p_openai_wrapper
 from app.routes.PIPELINES import wrapper as PIPELINES_wrapper
 from app.routes.router import wrapper as router_wrapper
-from app.runtime import BasePipelineWrapper, deployment_type
+from app.runtime import MONITORING_ENABLED, BasePipelineWrapper, deployment_type
 
 # name -> (wrapper, description, capabilities), fixed at build time
 PIPELINES: dict[str, tuple[BasePipelineWrapper, str, list[str]]] = {
@@ -102,7 +102,7 @@ async def status_all() -> StatusResponse:
             )
             for name, (wrapper, description, capabilities) in PIPELINES.items()
         ],
-        capabilities={"execution_enumeration": False},
+        capabilities={"execution_enumeration": MONITORING_ENABLED},
     )
 
 

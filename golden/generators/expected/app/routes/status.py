@@ -10,7 +10,7 @@ from app.routes.async_gen import wrapper as async_gen_wrapper
 from app.routes.mixed_items import wrapper as mixed_items_wrapper
 from app.routes.sse import wrapper as sse_wrapper
 from app.routes.sync_gen import wrapper as sync_gen_wrapper
-from app.runtime import BasePipelineWrapper, deployment_type
+from app.runtime import MONITORING_ENABLED, BasePipelineWrapper, deployment_type
 
 # name -> (wrapper, description, capabilities), fixed at build time
 PIPELINES: dict[str, tuple[BasePipelineWrapper, str, list[str]]] = {
@@ -92,7 +92,7 @@ async def status_all() -> StatusResponse:
             )
             for name, (wrapper, description, capabilities) in PIPELINES.items()
         ],
-        capabilities={"execution_enumeration": False},
+        capabilities={"execution_enumeration": MONITORING_ENABLED},
     )
 
 

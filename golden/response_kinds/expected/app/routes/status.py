@@ -13,7 +13,7 @@ from app.routes.plain import wrapper as plain_wrapper
 from app.routes.raw_bytes import wrapper as raw_bytes_wrapper
 from app.routes.redirect import wrapper as redirect_wrapper
 from app.routes.stream_resp import wrapper as stream_resp_wrapper
-from app.runtime import BasePipelineWrapper, deployment_type
+from app.runtime import MONITORING_ENABLED, BasePipelineWrapper, deployment_type
 
 # name -> (wrapper, description, capabilities), fixed at build time
 PIPELINES: dict[str, tuple[BasePipelineWrapper, str, list[str]]] = {
@@ -98,7 +98,7 @@ async def status_all() -> StatusResponse:
             )
             for name, (wrapper, description, capabilities) in PIPELINES.items()
         ],
-        capabilities={"execution_enumeration": False},
+        capabilities={"execution_enumeration": MONITORING_ENABLED},
     )
 
 

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from app.routes.resp_stream import wrapper as resp_stream_wrapper
 from app.routes.resp_sync_gen import wrapper as resp_sync_gen_wrapper
 from app.routes.resp_text import wrapper as resp_text_wrapper
-from app.runtime import BasePipelineWrapper, deployment_type
+from app.runtime import MONITORING_ENABLED, BasePipelineWrapper, deployment_type
 
 # name -> (wrapper, description, capabilities), fixed at build time
 PIPELINES: dict[str, tuple[BasePipelineWrapper, str, list[str]]] = {
@@ -78,7 +78,7 @@ async def status_all() -> StatusResponse:
             )
             for name, (wrapper, description, capabilities) in PIPELINES.items()
         ],
-        capabilities={"execution_enumeration": False},
+        capabilities={"execution_enumeration": MONITORING_ENABLED},
     )
 
 
