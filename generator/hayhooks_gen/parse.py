@@ -342,6 +342,28 @@ def _literal_bool(node: cst.BaseExpression | None) -> bool:
     return isinstance(node, cst.Name) and node.value == "True"
 
 
+DEPLOYMENT_TYPES = ("agent", "pipeline", "unknown")
+_LITERALS = (cst.Integer, cst.Float, cst.Imaginary, cst.List, cst.Tuple, cst.Dict, cst.Set)
+
+
+def _check_deployment_type(source: _File, node: cst.BaseExpression | None) -> None:
+    """A literal ``deployment_type`` must be one Hayhooks accepts (it refuses to deploy the
+    wrapper otherwise); a computed one is checked by the service at start-up."""
+    if node is None or (isinstance(node, cst.Name) and node.value == "None"):
+        return
+    if isinstance(node, cst.SimpleString | cst.ConcatenatedString):
+        if node.evaluated_value in DEPLOYMENT_TYPES:
+            return
+    elif not isinstance(node, _LITERALS) and not (
+        isinstance(node, cst.Name) and node.value in ("True", "False")
+    ):
+        return
+    shown = cst.Module(body=[]).code_for_node(node)
+    source.report(
+        node, f"deployment_type must be 'agent', 'pipeline', 'unknown' or None, not {shown}"
+    )
+
+
 @dataclass
 class _Rewritten:
     files: list[WrapperFile] = field(default_factory=list)
@@ -415,6 +437,7 @@ def parse_pipeline(pipeline: PipelineSource) -> tuple[Pipeline | None, list[Diag
         if name in methods
     )
     attrs = _class_attrs(cls)
+    _check_deployment_type(source, attrs.get("deployment_type"))
     a2a = attrs.get("a2a_card")
     rewritten = _rewrite_files(pipeline, module, diagnostics)
     diagnostics.extend(source.diagnostics())

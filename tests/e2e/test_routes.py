@@ -202,6 +202,18 @@ def test_sse_stream(generators: Server) -> None:
     assert content == SSE_BODY
 
 
+def test_sse_stream_annotated_as_sse_stream(build_case: BuildFn) -> None:
+    """`-> SSEStream` (which Hayhooks 2.1.0 cannot deploy) streams as the returned value says."""
+    out = build_case("sse_annotation")
+    with running_generated(out) as server:
+        status, headers, content = _stream(server, "/countdown/run", {})
+        assert (status, headers["content-type"]) == (200, "text/event-stream; charset=utf-8")
+        assert content == b"data: event-2\n\ndata: event-1\n\n"
+        assert _stream(server, "/countdown/run", {"n": 0})[2] == b""
+        op = server.openapi["paths"]["/countdown/run"]["post"]
+        assert op["responses"]["200"] == {"description": "Successful Response"}
+
+
 def test_generator_routes_openapi(generators: Server) -> None:
     for name in ("sync_gen", "async_gen", "mixed_items", "sse"):
         resp_200 = generators.openapi["paths"][f"/{name}/run"]["post"]["responses"]["200"]

@@ -295,6 +295,11 @@ EXTRA_REQUESTS: dict[str, list[ExtraRequest]] = {
     "relative_imports": [
         post("/with_helper/run", json={"name": "Ann", "loud": True}),
     ],
+    "sse_annotation+patched": [
+        post("/countdown/run", json={}),
+        post("/countdown/run", json={"n": 3}),
+        post("/countdown/run", json={"n": 0}),
+    ],
     "string_annotations:quoted": [
         post("/quoted/run", json={"q": "abc"}),
         post("/quoted/run", json={"q": "abc", "n": 7}),

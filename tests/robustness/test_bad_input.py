@@ -92,6 +92,12 @@ NON_UTF8 = (
 )
 
 
+def _with_deployment_type(value: str) -> str:
+    """GOOD_WRAPPER with ``deployment_type = <value>`` on line 5, column 23 for the value."""
+    head = "class PipelineWrapper(BasePipelineWrapper):\n"
+    return GOOD_WRAPPER.replace(head, f"{head}    deployment_type = {value}\n\n")
+
+
 def _syntax(case_id: str, source: str, message: str) -> Case:
     line, col = _python_syntax_position(source)
     return Case(case_id, {f"p/{PW}": source}, (Expected(f"p/{PW}", line, col, message),))
@@ -195,6 +201,20 @@ CASES = [
         "folder_name_with_dot",
         {f"my.pipe/{PW}": GOOD_WRAPPER},
         (Expected("my.pipe", 1, 1, r"invalid pipeline name 'my\.pipe'"),),
+    ),
+    _sig(
+        "deployment_type_unknown_word",
+        _with_deployment_type('"agnet"'),
+        5,
+        23,
+        r"deployment_type must be 'agent', 'pipeline', 'unknown' or None, not \"agnet\"",
+    ),
+    _sig(
+        "deployment_type_not_a_string",
+        _with_deployment_type("True"),
+        5,
+        23,
+        r"deployment_type must be .* or None, not True",
     ),
     Case(
         "folder_name_with_space",

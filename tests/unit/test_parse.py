@@ -128,3 +128,24 @@ def test_generator_functions_are_recognised_statically(body: str, expected: bool
     pipeline, problems = parse_pipeline(source)
     assert not problems and pipeline is not None and pipeline.run is not None
     assert pipeline.run.is_generator is expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    ['"agent"', "'pipeline'", '"unk" "nown"', "None", "KIND", "os.environ.get('KIND')"],
+)
+def test_deployment_type_accepted_or_left_to_start_up(value: str) -> None:
+    """Accepted literals, and computed values (which only the service can check), build."""
+    run = "    def run_api(self, q: str) -> str:\n        return q\n"
+    pipeline, problems = _parse(f"    deployment_type = {value}\n\n{run}")
+    assert problems == [] and pipeline is not None
+
+
+@pytest.mark.parametrize("value", ['"agents"', "''", "b'agent'", "1", "False", "['agent']"])
+def test_deployment_type_literal_hayhooks_refuses_is_a_located_error(value: str) -> None:
+    run = "    def run_api(self, q: str) -> str:\n        return q\n"
+    pipeline, problems = _parse(f"    deployment_type: str | None = {value}\n\n{run}")
+    assert pipeline is None
+    assert [(d.line, d.col, d.message) for d in problems] == [
+        (9, 35, f"deployment_type must be 'agent', 'pipeline', 'unknown' or None, not {value}")
+    ]

@@ -351,9 +351,13 @@ async def run_sync(func: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
 # --- start-up ----------------------------------------------------------------------------
 
 
+DeploymentType = Literal["agent", "pipeline", "unknown"]
+DEPLOYMENT_TYPES: tuple[DeploymentType, ...] = ("agent", "pipeline", "unknown")
+
+
 async def setup_wrappers(wrappers: Sequence[tuple[str, BasePipelineWrapper]]) -> None:
-    """Run every wrapper's ``setup()``, in order, in one worker thread; the first failure stops
-    start-up."""
+    """Run every wrapper's ``setup()``, in order, in one worker thread; the first failure, or a
+    ``deployment_type`` Hayhooks would refuse, stops start-up."""
 
     def setup_all() -> None:
         for name, wrapper in wrappers:
@@ -361,17 +365,20 @@ async def setup_wrappers(wrappers: Sequence[tuple[str, BasePipelineWrapper]]) ->
                 wrapper.setup()
             except Exception as exc:
                 raise RuntimeError(f"setup() of pipeline '{name}' failed: {exc}") from exc
+            hint = getattr(wrapper, "deployment_type", None)
+            if hint is not None and not (isinstance(hint, str) and hint in DEPLOYMENT_TYPES):
+                raise RuntimeError(
+                    f"pipeline '{name}': deployment_type must be 'agent', 'pipeline', 'unknown' "
+                    f"or None, not {hint!r}"
+                )
 
     await run_sync(setup_all)
-
-
-DeploymentType = Literal["agent", "pipeline", "unknown"]
 
 
 def deployment_type(wrapper: BasePipelineWrapper) -> DeploymentType:
     """'pipeline', 'agent' or 'unknown', as Hayhooks reports it in /status."""
     hint = getattr(wrapper, "deployment_type", None)
-    if hint in ("agent", "pipeline", "unknown"):
+    if hint in DEPLOYMENT_TYPES:
         return cast(DeploymentType, hint)
     for cls in type(wrapper.pipeline).__mro__:
         if cls.__module__.startswith("haystack."):

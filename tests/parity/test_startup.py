@@ -1,0 +1,56 @@
+"""Start-up failures: what stops Hayhooks 2.1.0 (durable mode) from starting stops the
+generated service too, with the pipeline's name in its message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from support.fixtures import running_generated, running_hayhooks
+from support.servers import ServerStartError, build_service
+
+pytestmark = [pytest.mark.parity, pytest.mark.e2e]
+
+WRAPPER = """\
+from hayhooks import BasePipelineWrapper
+
+
+class PipelineWrapper(BasePipelineWrapper):
+    def setup(self) -> None:
+{setup}
+
+    def run_api(self, q: str) -> str:
+        \"\"\"Echo.\"\"\"
+        return q
+"""
+
+CASES = {
+    "setup_raises": (
+        "        raise RuntimeError('no model here')",
+        "setup() of pipeline 'broken' failed: no model here",
+    ),
+    # Hayhooks checks the hint after setup(); a value set there cannot be checked at build time.
+    "deployment_type_set_in_setup": (
+        "        self.deployment_type = 'agents'",
+        "pipeline 'broken': deployment_type must be 'agent', 'pipeline', 'unknown' or None, "
+        "not 'agents'",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_both_refuse_to_start(case: str, tmp_path: Path) -> None:
+    setup, message = CASES[case]
+    folder = tmp_path / "wrappers" / "broken"
+    folder.mkdir(parents=True)
+    (folder / "pipeline_wrapper.py").write_text(WRAPPER.format(setup=setup), encoding="utf-8")
+    (tmp_path / "wrappers" / "fine").mkdir()
+    fine = WRAPPER.format(setup="        self.pipeline = None")
+    (tmp_path / "wrappers" / "fine" / "pipeline_wrapper.py").write_text(fine, encoding="utf-8")
+    out = build_service(tmp_path / "wrappers", tmp_path / "service")
+    with pytest.raises(ServerStartError), running_hayhooks(case, tmp_path / "wrappers"):
+        pass
+    with pytest.raises(ServerStartError) as failed, running_generated(out):
+        pass
+    assert message in failed.value.stderr_tail
