@@ -221,3 +221,27 @@ def server_pair(
         out = build_case(case)
         generated = stack.enter_context(running_generated(out))
         yield ServerPair(case, wrappers, out, hayhooks, generated)
+
+
+# Appended to a body the server cut short (an error in the middle of a stream), so that a cut
+# and a complete body never compare equal.
+TRUNCATED = b"\n<connection closed before the end of the body>"
+MAX_BODY_PARTS = 100_000
+
+
+def read_whole(client: httpx.Client, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    """The response, body read to its end; a body cut short is kept, marked with ``TRUNCATED``."""
+    with client.stream(method, path, **kwargs) as response:
+        parts: list[bytes] = []
+        try:
+            for part in response.iter_bytes():
+                parts.append(part)
+                assert len(parts) < MAX_BODY_PARTS, f"{method} {path}: endless body"
+        except httpx.RemoteProtocolError:
+            parts.append(TRUNCATED)
+    return httpx.Response(
+        response.status_code,
+        headers=response.headers.multi_items(),
+        content=b"".join(parts),
+        request=response.request,
+    )
