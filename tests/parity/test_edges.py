@@ -126,8 +126,104 @@ class PipelineWrapper(BasePipelineWrapper):
         return chunks()
 '''
 
+OPENAI_OBJECTS = '''\
+from collections.abc import Generator
+
+from fastapi_openai_compat import ChatCompletion, Choice, Message, Response, ResponseOutputMessage
+
+from hayhooks import BasePipelineWrapper
+
+
+def _completion(model: str, kind: str, content: str) -> ChatCompletion:
+    message = Message(role="assistant", content=content)
+    if kind == "chat.completion":
+        choice = Choice(index=0, message=message, finish_reason="stop")
+    else:
+        choice = Choice(index=0, delta=message)
+    return ChatCompletion(id="fixed", object=kind, created=1, model=model, choices=[choice])
+
+
+class PipelineWrapper(BasePipelineWrapper):
+    def setup(self) -> None:
+        self.pipeline = None
+
+    def run_chat_completion(self, model: str, messages: list[dict], body: dict) -> str:
+        """Answer with library objects, a dict, or mixed chunks, as the last message asks."""
+        asked = messages[-1]["content"]
+        if asked == "object":
+            return _completion(model, "chat.completion", "from an object")
+        if asked == "dict":
+            return {"not": "supported"}
+        if asked == "chunks":
+            def chunks() -> Generator:
+                yield _completion(model, "chat.completion.chunk", "a chunk object")
+                yield "then text"
+            return chunks()
+        return asked
+
+    def run_response(self, model: str, input_items: list[dict], body: dict) -> str:
+        """The Responses API: a library Response object, or a dict."""
+        asked = input_items[-1]["content"]
+        if asked == "object":
+            text = {"type": "output_text", "text": "from an object", "annotations": []}
+            output = [ResponseOutputMessage(id="msg_fixed", content=[text]).model_dump()]
+            return Response(id="resp_fixed", created_at=1, model=model, output=output)
+        if asked == "dict":
+            return {"not": "supported"}
+        return asked
+'''
+
+FORM = '''\
+from fastapi import UploadFile
+
+from hayhooks import BasePipelineWrapper
+
+
+class PipelineWrapper(BasePipelineWrapper):
+    def setup(self) -> None:
+        self.pipeline = None
+
+    def run_api(
+        self,
+        files: list[UploadFile],
+        count: int = 1,
+        ratio: float | None = None,
+        strict: bool = False,
+        labels: list[str] = [],
+        doc: UploadFile | None = None,
+    ) -> dict:
+        """A parameter named files makes a form: typed fields, and one more optional upload."""
+        return {
+            "files": [[f.filename, f.content_type, f.file.read().decode()] for f in files],
+            "count": count,
+            "ratio": ratio,
+            "strict": strict,
+            "labels": labels,
+            "doc": None if doc is None else doc.filename,
+        }
+'''
+
+# An UploadFile not named ``files`` keeps the JSON body; no JSON value can satisfy it.
+LONE_UPLOAD = '''\
+from fastapi import UploadFile
+
+from hayhooks import BasePipelineWrapper
+
+
+class PipelineWrapper(BasePipelineWrapper):
+    def setup(self) -> None:
+        self.pipeline = None
+
+    def run_api(self, name: str, doc: UploadFile | None = None) -> str:
+        """Only ever answers when doc is left out."""
+        return name
+'''
+
 WRAPPERS = {
     "returns": RETURNS,
+    "form": FORM,
+    "lone_upload": LONE_UPLOAD,
+    "objects": OPENAI_OBJECTS,
     "broken_stream": BROKEN_STREAMS,
     "broken_async_stream": BROKEN_ASYNC_STREAMS,
 }
@@ -168,12 +264,15 @@ def pair(edges_wrappers: Path, edges_service: Path) -> Iterator[ServerPair]:
         yield servers
 
 
-def _both(pair: ServerPair, method: str, path: str, **kwargs: Any) -> list[str]:
+def _both(
+    pair: ServerPair, method: str, path: str, *, mask: bool = False, **kwargs: Any
+) -> list[str]:
+    """Send the same request to both servers; ``mask``: ids and times that differ per call."""
     headers = {**HEADERS, **kwargs.pop("headers", {})}
     r_h = read_whole(pair.hayhooks.client, method, path, headers=headers, **kwargs)
     r_g = read_whole(pair.generated.client, method, path, headers=headers, **kwargs)
     shown = {k: v for k, v in kwargs.items() if k != "content"}
-    return compare_responses(f"{method} {path} {shown}", r_h, r_g)
+    return compare_responses(f"{method} {path} {shown}", r_h, r_g, mask=mask)
 
 
 def _fail_on(diffs: list[str]) -> None:
@@ -245,6 +344,111 @@ def test_stream_failing_part_way(pair: ServerPair, pipeline: str, fail_at: int) 
     assert got.content == expected + (b"" if fail_at < 0 else TRUNCATED)
     # The server is still serving after the broken stream.
     assert pair.generated.client.get("/status").status_code == 200
+
+
+# ------------------------------------------------------------------------ multipart forms
+
+UTF8 = ("files", ("a.txt", "caf\u00e9".encode(), "text/plain"))
+# A fixed boundary: a 422 for a body that is not a form echoes the body, boundary included.
+MULTIPART = {"content-type": "multipart/form-data; boundary=edge-boundary"}
+FORMS: dict[str, dict[str, Any]] = {
+    "files_only": {"files": [UTF8]},
+    "typed_fields": {
+        "data": {"count": "3", "ratio": "0.5", "strict": "yes", "labels": ["x", "y"]},
+        "files": [
+            UTF8,
+            ("files", ("b.bin", b"", "application/octet-stream")),
+            ("doc", ("d.txt", b"d", "text/plain")),
+        ],
+    },
+    "one_label": {"data": {"labels": "x"}, "files": [UTF8]},
+    "label_as_json": {"data": {"labels": '["x", "y"]'}, "files": [UTF8]},
+    "bad_int": {"data": {"count": "three"}, "files": [UTF8]},
+    "bad_bool": {"data": {"strict": "perhaps"}, "files": [UTF8]},
+    "empty_optional_float": {"data": {"ratio": ""}, "files": [UTF8]},
+    "missing_files": {"data": {"count": "2"}, "files": [("doc", ("d.txt", b"1", "x/y"))]},
+    "files_as_text": {"data": {"files": "not a file"}},
+    "doc_as_text": {"data": {"doc": "not a file"}, "files": [UTF8]},
+    "file_without_type": {"files": [("files", ("raw", b"raw"))]},
+    "urlencoded": {"data": {"count": "2"}},
+    "json_body": {"json": {"count": 2}},
+    "no_body": {},
+}
+
+
+@pytest.mark.parametrize("form", sorted(FORMS))
+def test_multipart_forms(pair: ServerPair, form: str) -> None:
+    """Form fields are parsed and validated as Hayhooks' form model does, uploads included."""
+    kwargs = dict(FORMS[form])
+    if "files" in kwargs:
+        kwargs["headers"] = MULTIPART
+    _fail_on(_both(pair, "POST", "/form/run", **kwargs))
+
+
+def test_multipart_outcome(pair: ServerPair) -> None:
+    r = pair.generated.client.post("/form/run", **FORMS["typed_fields"])
+    assert r.status_code == 200, r.text
+    assert r.json() == {
+        "result": {
+            "files": [
+                ["a.txt", "text/plain", "caf\u00e9"],
+                ["b.bin", "application/octet-stream", ""],
+            ],
+            "count": 3,
+            "ratio": 0.5,
+            "strict": True,
+            "labels": ["x", "y"],
+            "doc": "d.txt",
+        }
+    }
+
+
+@pytest.mark.parametrize(
+    "body", [{"name": "n"}, {"name": "n", "doc": "text"}, {"name": "n", "doc": None}]
+)
+def test_upload_not_named_files(pair: ServerPair, body: dict[str, Any]) -> None:
+    """An UploadFile parameter not named ``files``: a JSON route, as in Hayhooks."""
+    _fail_on(_both(pair, "POST", "/lone_upload/run", json=body))
+    oa_h, oa_g = pair.hayhooks.openapi, pair.generated.openapi
+    schema = "lone_uploadRunRequest"
+    _fail_on(
+        diff_values(
+            oa_h["components"]["schemas"].get(schema),
+            oa_g["components"]["schemas"].get(schema),
+            schema,
+        )
+    )
+
+
+# ------------------------------------------------------------ OpenAI-compatible objects
+
+
+@pytest.mark.parametrize("asked", ["object", "dict", "chunks", "text"])
+@pytest.mark.parametrize("stream", [False, True])
+def test_chat_completion_objects(pair: ServerPair, asked: str, stream: bool) -> None:
+    """A library ChatCompletion returned or yielded is passed through; a dict is a 500."""
+    body = {
+        "model": "objects",
+        "messages": [{"role": "user", "content": asked}],
+        "stream": stream,
+    }
+    diffs = _both(pair, "POST", "/v1/chat/completions", json=body, mask=True)
+    if asked == "object" and not stream:
+        r = pair.generated.client.post("/v1/chat/completions", json=body)
+        assert r.json()["choices"][0]["message"]["content"] == "from an object", r.text
+    _fail_on(diffs)
+
+
+@pytest.mark.parametrize("asked", ["object", "dict", "text"])
+@pytest.mark.parametrize("stream", [False, True])
+def test_response_objects(pair: ServerPair, asked: str, stream: bool) -> None:
+    """A library Response returned by run_response is passed through; a dict is a 500."""
+    body = {"model": "objects", "input": asked, "stream": stream}
+    diffs = _both(pair, "POST", "/v1/responses", json=body, mask=True)
+    if asked == "object" and not stream:
+        r = pair.generated.client.post("/v1/responses", json=body)
+        assert (r.json()["id"], r.json()["output"][0]["id"]) == ("resp_fixed", "msg_fixed"), r.text
+    _fail_on(diffs)
 
 
 # ------------------------------------------------------------------ request id, docs, paths
