@@ -397,9 +397,10 @@ def server_specs(
     data_dir: Path,
     extra_uvicorn: Sequence[str],
     service_python: str = PY,
+    hayhooks_python: str = PY,
 ) -> dict[str, ServerSpec]:
-    """Hayhooks always runs with this interpreter; the generated and hand-written apps with
-    ``service_python`` (the same one, unless ``--service-venv``)."""
+    """The generated and hand-written apps run with ``service_python``, Hayhooks with
+    ``hayhooks_python`` (both this interpreter, unless ``--service-venv`` / ``--hayhooks-venv``)."""
     base = {"BENCH_DATA_DIR": str(data_dir)}
     hh_env = {
         **base,
@@ -426,13 +427,23 @@ def server_specs(
         ),
         "hayhooks": ServerSpec(
             "hayhooks",
-            uvicorn_cmd("hayhooks.server.app:create_app", factory=True, extra=extra_uvicorn),
+            uvicorn_cmd(
+                "hayhooks.server.app:create_app",
+                factory=True,
+                extra=extra_uvicorn,
+                python=hayhooks_python,
+            ),
             hh_cwd,
             clean_env({**hh_env, "HAYHOOKS_TRACING_ENABLED": "false"}),
         ),
         "hayhooks_tracing": ServerSpec(
             "hayhooks_tracing",
-            uvicorn_cmd("hayhooks.server.app:create_app", factory=True, extra=extra_uvicorn),
+            uvicorn_cmd(
+                "hayhooks.server.app:create_app",
+                factory=True,
+                extra=extra_uvicorn,
+                python=hayhooks_python,
+            ),
             hh_cwd,
             clean_env(hh_env),
         ),
@@ -963,22 +974,61 @@ SERVICE_DISTS = (
 )
 
 
-def make_service_venv(path: Path) -> str:
-    """A venv with only what the generated service needs, pinned to this interpreter's versions."""
-    from importlib import metadata
+# The HTTP stack every server gets: uvicorn picks uvloop and httptools when they are installed.
+HTTP_STACK_DISTS = ("uvloop", "httptools")
 
+
+def _make_venv(path: Path, requirements: Sequence[str], constraints: Sequence[str]) -> str:
+    """A fresh venv at ``path`` with ``requirements`` installed under ``constraints``."""
     r = run_bounded([PY, "-m", "venv", str(path)], timeout=120)
     if r.returncode != 0:
         raise RuntimeError(f"venv failed: {r.stderr.decode()[-2000:]}")
+    python = str(path / "bin" / "python")
+    cmd = [python, "-m", "pip", "install", "--quiet", *requirements]
+    if constraints:
+        constraints_file = path / "constraints.txt"
+        constraints_file.write_text("".join(f"{c}\n" for c in constraints), encoding="utf-8")
+        cmd += ["--constraint", str(constraints_file)]
+    r = run_bounded(cmd, timeout=900)
+    if r.returncode != 0:
+        raise RuntimeError(f"pip install {requirements} failed: {r.stderr.decode()[-2000:]}")
+    return python
+
+
+def _pins(dists: Sequence[str]) -> list[str]:
+    """``name==version`` of each of ``dists`` installed here (the ones missing are left out)."""
+    from importlib import metadata
+
     pins = []
-    for dist in SERVICE_DISTS:
+    for dist in dists:
         with contextlib.suppress(metadata.PackageNotFoundError):
             pins.append(f"{dist}=={metadata.version(dist)}")
-    python = str(path / "bin" / "python")
-    r = run_bounded([python, "-m", "pip", "install", "--quiet", *pins], timeout=600)
-    if r.returncode != 0:
-        raise RuntimeError(f"pip install {pins} failed: {r.stderr.decode()[-2000:]}")
-    return python
+    return pins
+
+
+def make_service_venv(path: Path) -> str:
+    """A venv with only what the generated service needs, pinned to this interpreter's versions."""
+    return _make_venv(path, _pins(SERVICE_DISTS), ())
+
+
+def make_hayhooks_venv(path: Path) -> str:
+    """A venv with ``hayhooks==2.1.0`` and what it requires, plus the HTTP stack the other
+    servers have, every distribution at the version this interpreter has: Hayhooks as a user
+    installs it, none of the repository's test tooling. (Hayhooks requires ``fastapi[standard]``,
+    so ``email_validator``, ``websockets`` and ``watchfiles`` are there too, and FastAPI and
+    uvicorn import them at start-up.)"""
+    from importlib import metadata
+
+    pins = sorted(
+        {
+            f"{d.metadata['Name']}=={d.version}"
+            for d in metadata.distributions()
+            if d.metadata["Name"] and d.metadata["Name"].lower() not in {"hayhooks-gen", "hayhooks"}
+        }
+    )
+    return _make_venv(
+        path, [f"hayhooks=={metadata.version('hayhooks')}", *_pins(HTTP_STACK_DISTS)], pins
+    )
 
 
 # ------------------------------------------------------------------------ generator speed
@@ -1074,6 +1124,7 @@ def many_pipelines(
     extra_uvicorn: Sequence[str],
     loader: Loader,
     service_python: str = PY,
+    hayhooks_python: str = PY,
 ) -> dict[str, Any]:
     wrappers = make_trivial_wrappers(tmp / f"many-w{cfg.many}", cfg.many)
     svc = tmp / f"many-svc{cfg.many}"
@@ -1089,7 +1140,12 @@ def many_pipelines(
         ),
         "hayhooks": ServerSpec(
             "hayhooks",
-            uvicorn_cmd("hayhooks.server.app:create_app", factory=True, extra=extra_uvicorn),
+            uvicorn_cmd(
+                "hayhooks.server.app:create_app",
+                factory=True,
+                extra=extra_uvicorn,
+                python=hayhooks_python,
+            ),
             tmp / "hayhooks-cwd",
             clean_env(
                 {
@@ -1365,6 +1421,15 @@ def _target(
     }
 
 
+def venv_description(meta: dict[str, Any]) -> str:
+    service, hayhooks = bool(meta.get("service_venv")), bool(meta.get("hayhooks_venv"))
+    if not (service or hayhooks):
+        return "one venv for all servers"
+    if service and hayhooks:
+        return "service venv and Hayhooks venv: each server in a venv of its own dependencies"
+    return "service venv" if service else "Hayhooks venv (the other servers in this one)"
+
+
 def markdown(summary: dict[str, Any], meta: dict[str, Any]) -> str:
     lines: list[str] = []
     mach = meta["machine"]
@@ -1376,7 +1441,7 @@ def markdown(summary: dict[str, Any], meta: dict[str, Any]) -> str:
         f"Run: {meta['date']}, git {meta['git']['commit'][:10]}"
         f"{' (dirty)' if meta['git']['dirty'] else ''}, rounds={meta['config']['rounds']}, "
         f"loader={meta['loader']}, "
-        f"{'service venv' if meta.get('service_venv') else 'one venv for all servers'}, "
+        f"{venv_description(meta)}, "
         f"wall {meta['wall_s'] / 60:.1f} min"
     )
     lines.append("")
@@ -1553,6 +1618,12 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Config, argparse.Namespace]:
         "generated service's dependencies (same versions as this interpreter's; "
         "needs pip access to a package index), as they would be deployed",
     )
+    p.add_argument(
+        "--hayhooks-venv",
+        action="store_true",
+        help="run Hayhooks in a fresh venv holding only hayhooks==2.1.0, what it requires, and "
+        "uvloop and httptools (versions as this interpreter's), as a user installs it",
+    )
     p.add_argument("--results", type=Path, default=RESULTS)
     p.add_argument(
         "--cold-starts",
@@ -1657,7 +1728,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.service_venv:
             service_python = make_service_venv(tmp / "service-venv")
             log(f"generated and hand-written apps run in their own venv: {service_python}")
-        specs = server_specs(svc, hh_wrappers, tmp, data_dir, cfg.extra_uvicorn, service_python)
+        hayhooks_python = PY
+        if args.hayhooks_venv:
+            hayhooks_python = make_hayhooks_venv(tmp / "hayhooks-venv")
+            log(f"Hayhooks runs in its own venv: {hayhooks_python}")
+        specs = server_specs(
+            svc, hh_wrappers, tmp, data_dir, cfg.extra_uvicorn, service_python, hayhooks_python
+        )
         samples, probes, probs = server_rounds(cfg, specs, loader, logdir)
         problems += probs
         if (
@@ -1673,7 +1750,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             problems += gen["problems"]
         if not cfg.skip_many and not cfg.out_of_time():
             log(f"cold start with {cfg.many} pipelines")
-            many = many_pipelines(cfg, tmp, logdir, cfg.extra_uvicorn, loader, service_python)
+            many = many_pipelines(
+                cfg, tmp, logdir, cfg.extra_uvicorn, loader, service_python, hayhooks_python
+            )
     except KeyboardInterrupt as exc:
         problems.append(f"interrupted: {exc}")
         exit_code = 130
@@ -1692,6 +1771,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "loader": "wrk" if wrk else "client",
         "config": {k: v for k, v in vars(cfg).items() if k != "started"},
         "service_venv": bool(args.service_venv),
+        "hayhooks_venv": bool(args.hayhooks_venv),
         "wall_s": time.monotonic() - wall0,
         "problems": problems,
         "servers": {k: LABELS[k] for k in samples},
