@@ -346,6 +346,11 @@ def uvicorn_cmd(
     return [*cmd, *extra]
 
 
+def hayhooks_cmd(extra: Sequence[str], python: str) -> list[str]:
+    """Hayhooks 2.1.0's app factory under uvicorn, with ``python``."""
+    return uvicorn_cmd("hayhooks.server.app:create_app", factory=True, extra=extra, python=python)
+
+
 @contextlib.contextmanager
 def serve(
     spec: ServerSpec, logdir: Path, tag: str, timeout: float = START_TIMEOUT_S
@@ -427,23 +432,13 @@ def server_specs(
         ),
         "hayhooks": ServerSpec(
             "hayhooks",
-            uvicorn_cmd(
-                "hayhooks.server.app:create_app",
-                factory=True,
-                extra=extra_uvicorn,
-                python=hayhooks_python,
-            ),
+            hayhooks_cmd(extra_uvicorn, hayhooks_python),
             hh_cwd,
             clean_env({**hh_env, "HAYHOOKS_TRACING_ENABLED": "false"}),
         ),
         "hayhooks_tracing": ServerSpec(
             "hayhooks_tracing",
-            uvicorn_cmd(
-                "hayhooks.server.app:create_app",
-                factory=True,
-                extra=extra_uvicorn,
-                python=hayhooks_python,
-            ),
+            hayhooks_cmd(extra_uvicorn, hayhooks_python),
             hh_cwd,
             clean_env(hh_env),
         ),
@@ -1023,7 +1018,7 @@ def make_hayhooks_venv(path: Path) -> str:
         {
             f"{d.metadata['Name']}=={d.version}"
             for d in metadata.distributions()
-            if d.metadata["Name"] and d.metadata["Name"].lower() not in {"hayhooks-gen", "hayhooks"}
+            if d.metadata["Name"] and d.metadata["Name"].lower() != "hayhooks-gen"  # editable
         }
     )
     return _make_venv(
@@ -1140,12 +1135,7 @@ def many_pipelines(
         ),
         "hayhooks": ServerSpec(
             "hayhooks",
-            uvicorn_cmd(
-                "hayhooks.server.app:create_app",
-                factory=True,
-                extra=extra_uvicorn,
-                python=hayhooks_python,
-            ),
+            hayhooks_cmd(extra_uvicorn, hayhooks_python),
             tmp / "hayhooks-cwd",
             clean_env(
                 {
