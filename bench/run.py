@@ -21,7 +21,9 @@ start and after load, JSON req/s and p50/p99 latency at concurrency 16, FileResp
 stream time to first byte and chunks/s, multipart uploads/s. Load comes from a separate
 process (``wrk`` when installed, else ``bench/client.py load``). Responses are compared
 across servers in the same run. Then generator speed (``build``/``check`` on 10, 100 and
-1,000 generated wrappers, against a floor), and cold start with 100 trivial pipelines.
+1,000 generated wrappers, against a floor), and cold start with 100 trivial pipelines. The
+cold starts are also set against the FastAPI floor (``handwritten/floor.py``) and against
+Hayhooks started with its own command, ``hayhooks run``.
 
 Results: a table of ratios printed and saved as JSON (and Markdown) under ``bench/results/``.
 Every loop is bounded in count and time; every child process is killed at the end, even on
@@ -351,6 +353,12 @@ def hayhooks_cmd(extra: Sequence[str], python: str) -> list[str]:
     return uvicorn_cmd("hayhooks.server.app:create_app", factory=True, extra=extra, python=python)
 
 
+def hayhooks_cli_cmd(python: str) -> list[str]:
+    """``hayhooks run``, the start command Hayhooks documents: its console script, next to
+    ``python``. It imports the CLI (typer) before the server, then runs one uvicorn worker."""
+    return [str(Path(python).parent / "hayhooks"), "run", "--host", HOST]
+
+
 @contextlib.contextmanager
 def serve(
     spec: ServerSpec, logdir: Path, tag: str, timeout: float = START_TIMEOUT_S
@@ -441,6 +449,13 @@ def server_specs(
             hayhooks_cmd(extra_uvicorn, hayhooks_python),
             hh_cwd,
             clean_env(hh_env),
+        ),
+        # cold starts only (cold_start_floor): Hayhooks started as its docs say
+        "hayhooks_cli": ServerSpec(
+            "hayhooks_cli",
+            hayhooks_cli_cmd(hayhooks_python),
+            hh_cwd,
+            clean_env({**hh_env, "HAYHOOKS_TRACING_ENABLED": "false"}),
         ),
         # handwritten/app.py, bare.py, and floor.py (cold start only, cold_start_floor)
         **{key: bench_app(key, module) for key, module in HANDWRITTEN_APPS.items()},
@@ -940,13 +955,14 @@ def _more_cold_starts(
         latest[key]["cold_start_s"] = median(starts)
 
 
-FLOOR_SERVERS = ("generated", "hayhooks", "floor")
+FLOOR_SERVERS = ("generated", "hayhooks", "hayhooks_cli", "floor")
 
 
 def cold_start_floor(cfg: Config, specs: dict[str, ServerSpec], logdir: Path) -> dict[str, Any]:
-    """Alternating cold starts of the generated service, Hayhooks and the FastAPI floor
-    (``handwritten/floor.py``): how far the generated service is from the least any
-    FastAPI app under uvicorn can start in, measured in the same run."""
+    """Alternating cold starts of the generated service, Hayhooks, Hayhooks started with
+    ``hayhooks run`` and the FastAPI floor (``handwritten/floor.py``): how far the generated
+    service is from the least any FastAPI app under uvicorn can start in, and what Hayhooks'
+    own start command adds to its server's start-up, measured in the same run."""
     total = max(3, cfg.rounds * (1 + cfg.cold_starts))
     starts = alternating_starts(cfg, specs, FLOOR_SERVERS, total, logdir, "floor")
     log(
@@ -1244,7 +1260,13 @@ def _floor_summary(floor: dict[str, Any]) -> dict[str, Any]:
         "n": min((len(v) for v in starts.values()), default=0),
         "ratios": {},
     }
-    for a, b in (("floor", "hayhooks"), ("generated", "hayhooks"), ("generated", "floor")):
+    for a, b in (
+        ("floor", "hayhooks"),
+        ("generated", "hayhooks"),
+        ("generated", "floor"),
+        ("hayhooks_cli", "hayhooks"),
+        ("generated", "hayhooks_cli"),
+    ):
         pairs = zip(starts.get(a, []), starts.get(b, []), strict=False)
         per = [va / vb for va, vb in pairs if va and vb]
         if per:
@@ -1499,7 +1521,8 @@ def markdown(summary: dict[str, Any], meta: dict[str, Any]) -> str:
     if fl and fl["ratios"]:
         lines.append("")
         lines.append(
-            f"Cold start against the FastAPI floor (one /status route, nothing else), "
+            "Cold start against the FastAPI floor (one /status route, nothing else) and "
+            f"Hayhooks started with `hayhooks run`, "
             f"{fl['n']} alternating starts each; medians "
             + ", ".join(f"{k} {v:.3f} s" for k, v in fl["median_s"].items())
             + ":"
@@ -1732,7 +1755,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             and {"generated", "hayhooks"} <= set(samples)
             and not cfg.out_of_time()
         ):
-            log("cold start: generated, hayhooks and the FastAPI floor, alternating")
+            log("cold start: generated, hayhooks, `hayhooks run` and the floor, alternating")
             floor = cold_start_floor(cfg, specs, logdir)
         if not cfg.skip_generator and not cfg.out_of_time():
             log("generator speed: sizes " + ",".join(map(str, cfg.gen_sizes)))
