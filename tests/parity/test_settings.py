@@ -34,6 +34,8 @@ SCENARIOS: dict[str, dict[str, str]] = {
     "cors_regex": {
         "HAYHOOKS_CORS_ALLOW_ORIGINS": "[]",
         "HAYHOOKS_CORS_ALLOW_ORIGIN_REGEX": r"https://.*\.example",
+        # pydantic reads "60.0" as a whole number; Python's int() does not
+        "HAYHOOKS_CORS_MAX_AGE": "60.0",
     },
     "root_path": {"HAYHOOKS_ROOT_PATH": "/api"},
     # pydantic-settings matches names in any case
@@ -46,6 +48,8 @@ SCENARIOS: dict[str, dict[str, str]] = {
 }
 
 pytestmark = [pytest.mark.parity, pytest.mark.e2e]
+
+LIST_MESSAGE = "must be a JSON list of strings, for example '[\"*\"]'"
 
 
 @pytest.fixture(scope="module", params=sorted(SCENARIOS))
@@ -184,15 +188,34 @@ def test_additional_python_path(tmp_path: Path) -> None:
     _fail_on(diffs)
 
 
-@pytest.mark.parametrize("value", ["maybe", ""])
-def test_not_a_boolean_stops_both(
-    case_wrappers: WrappersFn, build_case: BuildFn, value: str
-) -> None:
-    """HAYHOOKS_SHOW_TRACEBACKS=maybe: Hayhooks' settings fail validation, so neither starts."""
-    env = {"HAYHOOKS_SHOW_TRACEBACKS": value}
+BAD_VALUES = {
+    "not_a_boolean": (
+        "HAYHOOKS_SHOW_TRACEBACKS",
+        "maybe",
+        "must be a boolean (true/false, 1/0, yes/no, on/off)",
+    ),
+    "empty_boolean": (
+        "HAYHOOKS_SHOW_TRACEBACKS",
+        "",
+        "must be a boolean (true/false, 1/0, yes/no, on/off)",
+    ),
+    "empty_list": ("HAYHOOKS_CORS_ALLOW_ORIGINS", "", LIST_MESSAGE),
+    "not_json": ("HAYHOOKS_CORS_ALLOW_ORIGINS", "https://a.example", LIST_MESSAGE),
+    # a string, not a list: CORSMiddleware would match origins by substring
+    "json_string": ("HAYHOOKS_CORS_ALLOW_ORIGINS", '"https://a.example"', LIST_MESSAGE),
+    "not_strings": ("HAYHOOKS_CORS_EXPOSE_HEADERS", "[1]", LIST_MESSAGE),
+    "fraction": ("HAYHOOKS_CORS_MAX_AGE", "60.5", "must be a whole number"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_VALUES))
+def test_bad_value_stops_both(case_wrappers: WrappersFn, build_case: BuildFn, case: str) -> None:
+    """A value Hayhooks' settings fail to validate: neither server starts, and the service
+    says which variable and what it must be."""
+    name, value, message = BAD_VALUES[case]
+    env = {name: value}
     with pytest.raises(ServerStartError), running_hayhooks(CASE, case_wrappers(CASE), env):
         pass
     with pytest.raises(ServerStartError) as failed, running_generated(build_case(CASE), env):
         pass
-    message = "HAYHOOKS_SHOW_TRACEBACKS must be a boolean (true/false, 1/0, yes/no, on/off)"
-    assert f"{message}, not {value!r}" in failed.value.stderr_tail
+    assert f"{name} {message}, not {value!r}" in failed.value.stderr_tail

@@ -29,7 +29,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.responses import Response, StreamingResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.settings import env_flag, env_int, env_json, setting
+from app.settings import env_flag, env_int, env_list, setting
 
 logger = logging.getLogger(__name__)
 
@@ -223,12 +223,12 @@ def add_middleware(app: FastAPI) -> None:
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(
         CORSMiddleware,
-        allow_origins=env_json("HAYHOOKS_CORS_ALLOW_ORIGINS", ["*"]),
-        allow_methods=env_json("HAYHOOKS_CORS_ALLOW_METHODS", ["*"]),
-        allow_headers=env_json("HAYHOOKS_CORS_ALLOW_HEADERS", ["*"]),
+        allow_origins=env_list("HAYHOOKS_CORS_ALLOW_ORIGINS", ["*"]),
+        allow_methods=env_list("HAYHOOKS_CORS_ALLOW_METHODS", ["*"]),
+        allow_headers=env_list("HAYHOOKS_CORS_ALLOW_HEADERS", ["*"]),
         allow_credentials=env_flag("HAYHOOKS_CORS_ALLOW_CREDENTIALS"),
         allow_origin_regex=setting("HAYHOOKS_CORS_ALLOW_ORIGIN_REGEX") or None,
-        expose_headers=env_json("HAYHOOKS_CORS_EXPOSE_HEADERS", []),
+        expose_headers=env_list("HAYHOOKS_CORS_EXPOSE_HEADERS", []),
         max_age=env_int("HAYHOOKS_CORS_MAX_AGE", 600),
     )
     if env_flag("HAYHOOKS_GEN_RELEASE_MEMORY", default=True) and _resident_bytes() is not None:

@@ -3,7 +3,8 @@
 
 Hayhooks reads its settings with pydantic-settings: names match in any case, booleans are
 pydantic's (``true``/``false``, ``1``/``0``, ``yes``/``no``, ``on``/``off``, ``t``/``f``,
-``y``/``n``; anything else stops start-up), and a ``.env`` file found from the working folder
+``y``/``n``; anything else stops start-up), whole numbers and lists of strings (JSON) are
+validated by pydantic itself, and a ``.env`` file found from the working folder
 upwards is loaded first, without overriding variables already set. It also appends
 ``HAYHOOKS_ADDITIONAL_PYTHON_PATH`` to ``sys.path``, which is how wrappers share code.
 ``prepare_process()`` does the last two; main.py runs it before it imports any wrapper.
@@ -15,7 +16,7 @@ import json
 import os
 import stat
 import sys
-from typing import Any
+from typing import Any, cast
 
 _TRUE = frozenset({"1", "true", "t", "yes", "y", "on"})
 _FALSE = frozenset({"0", "false", "f", "no", "n", "off"})
@@ -45,23 +46,45 @@ def env_flag(name: str, default: bool = False) -> bool:
 
 
 def env_int(name: str, default: int) -> int:
+    """A whole number as pydantic reads one from a string: ``60``, `` 60 ``, ``60.0`` and
+    ``6_0`` all read as 60; ``60.5`` and ``6e1`` are refused."""
+    value = setting(name)
+    if value is None:
+        return default
+    parsed = _validated(int, value)
+    if parsed is None:
+        raise RuntimeError(f"{name} must be a whole number, not {value!r}")
+    return cast(int, parsed)
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    """A JSON list of strings, as pydantic-settings reads a ``list[str]`` setting: the value
+    must be JSON (an empty one is not), then a list whose items are all strings."""
     value = setting(name)
     if value is None:
         return default
     try:
-        return int(value)
+        decoded = json.loads(value)
     except ValueError:
-        raise RuntimeError(f"{name} must be a whole number, not {value!r}") from None
+        decoded = None  # as ``null``: not a list
+    parsed = _validated(list[str], decoded)
+    if parsed is None:
+        raise RuntimeError(
+            f"{name} must be a JSON list of strings, for example '[\"*\"]', not {value!r}"
+        )
+    return cast(list[str], parsed)
 
 
-def env_json(name: str, default: Any) -> Any:
-    value = setting(name)
-    if value is None or value == "":
-        return default
+def _validated(kind: Any, value: object) -> object | None:
+    """``value`` validated as pydantic validates a setting of type ``kind``, or None when it
+    does not validate. pydantic is imported only when a setting is set."""
+    from pydantic import TypeAdapter, ValidationError
+
     try:
-        return json.loads(value)
-    except ValueError:
-        raise RuntimeError(f"{name} must be JSON, for example '[\"*\"]', not {value!r}") from None
+        validated: object = TypeAdapter(kind).validate_python(value)
+    except ValidationError:
+        return None
+    return validated
 
 
 def find_dotenv(start: str) -> str | None:
