@@ -29,7 +29,7 @@ from app.routes.assistant import wrapper as assistant_wrapper
 from app.routes.chat_only import wrapper as chat_only_wrapper
 from app.runtime import run_sync
 
-# Every pipeline is a model, in the order Hayhooks lists them.
+# Every pipeline is a model, in name order, as Hayhooks lists them in durable mode.
 MODELS = ["assistant", "chat_only"]
 
 

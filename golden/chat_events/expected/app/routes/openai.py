@@ -29,7 +29,7 @@ from app.routes.webui import wrapper as webui_wrapper
 from app.routes.webui_async import wrapper as webui_async_wrapper
 from app.runtime import run_sync
 
-# Every pipeline is a model, in the order Hayhooks lists them.
+# Every pipeline is a model, in name order, as Hayhooks lists them in durable mode.
 MODELS = ["webui", "webui_async"]
 
 

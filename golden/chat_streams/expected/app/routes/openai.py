@@ -31,7 +31,7 @@ from app.routes.async_gen import wrapper as async_gen_wrapper
 from app.routes.sync_gen import wrapper as sync_gen_wrapper
 from app.runtime import run_sync
 
-# Every pipeline is a model, in the order Hayhooks lists them.
+# Every pipeline is a model, in name order, as Hayhooks lists them in durable mode.
 MODELS = ["agen_function", "async_gen", "run_only", "sync_gen"]
 
 

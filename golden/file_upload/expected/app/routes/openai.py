@@ -30,7 +30,7 @@ from app.routes.a_store import wrapper as a_store_wrapper
 from app.routes.b_store import wrapper as b_store_wrapper
 from app.runtime import run_sync
 
-# Every pipeline is a model, in the order Hayhooks lists them.
+# Every pipeline is a model, in name order, as Hayhooks lists them in durable mode.
 MODELS = ["a_store", "b_store"]
 
 

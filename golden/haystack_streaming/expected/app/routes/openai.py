@@ -29,7 +29,7 @@ from app.routes.async_stream import wrapper as async_stream_wrapper
 from app.routes.sync_stream import wrapper as sync_stream_wrapper
 from app.runtime import run_sync
 
-# Every pipeline is a model, in the order Hayhooks lists them.
+# Every pipeline is a model, in name order, as Hayhooks lists them in durable mode.
 MODELS = ["async_stream", "sync_stream"]
 
 

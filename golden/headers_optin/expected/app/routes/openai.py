@@ -30,7 +30,7 @@ from app.routes.with_headers import wrapper as with_headers_wrapper
 from app.routes.without_headers import wrapper as without_headers_wrapper
 from app.runtime import run_sync
 
-# Every pipeline is a model, in the order Hayhooks lists them.
+# Every pipeline is a model, in name order, as Hayhooks lists them in durable mode.
 MODELS = ["with_headers", "without_headers"]
 
 

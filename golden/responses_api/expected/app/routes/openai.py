@@ -30,7 +30,7 @@ from app.routes.resp_sync_gen import wrapper as resp_sync_gen_wrapper
 from app.routes.resp_text import wrapper as resp_text_wrapper
 from app.runtime import run_sync
 
-# Every pipeline is a model, in the order Hayhooks lists them.
+# Every pipeline is a model, in name order, as Hayhooks lists them in durable mode.
 MODELS = ["resp_stream", "resp_sync_gen", "resp_text"]
 
 
