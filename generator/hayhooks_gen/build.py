@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from hayhooks_gen.diagnostics import Diagnostic
 from hayhooks_gen.discover import discover
 from hayhooks_gen.fmt import format_python
 from hayhooks_gen.model import Service
@@ -17,7 +18,8 @@ class Output:
     service: Service
     generated: dict[str, bytes]  # relative path -> content, formatted
     user_owned: dict[str, bytes]  # created once when missing, never overwritten
-    warnings: tuple[str, ...]
+    warnings: tuple[str, ...]  # about the wrappers folder as a whole
+    located_warnings: tuple[Diagnostic, ...]  # in one file of it
 
 
 def generate(
@@ -31,4 +33,10 @@ def generate(
     formatted = format_python(to_format)
     generated = {p: formatted.get(p, c) for p, c in rendered.generated.items()}
     user_owned = {p: formatted[f"user/{p}"] for p in rendered.user_owned}
-    return Output(service, dict(sorted(generated.items())), user_owned, discovery.warnings)
+    return Output(
+        service,
+        dict(sorted(generated.items())),
+        user_owned,
+        discovery.warnings,
+        service.warnings,
+    )

@@ -102,6 +102,8 @@ def _build_once(wrappers: Path, output: Path, package: str, name: str, force: bo
     result = _run(lambda: generate(root, package=_package(package), project_name=name), root)
     for warning in result.warnings:
         typer.echo(f"warning: {warning}", err=True)
+    for located in result.located_warnings:
+        typer.echo(located.render(root), err=True)
     created = not output.exists()
 
     def write() -> Any:

@@ -14,11 +14,12 @@ class Diagnostic:
     line: int
     col: int
     message: str
+    level: str = "error"  # or "warning": the build goes on
 
     def render(self, root: PurePath | None = None) -> str:
         """``root/path:line:col: error: message``; root is the wrappers folder as typed."""
         path = (root / self.path).as_posix() if root is not None else self.path
-        return f"{path}:{self.line}:{self.col}: error: {self.message}"
+        return f"{path}:{self.line}:{self.col}: {self.level}: {self.message}"
 
 
 class BuildError(Exception):

@@ -10,6 +10,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from hayhooks_gen.diagnostics import Diagnostic
+
 # Placeholder for the i-th reference inside an ``Expr.template``. A NUL byte cannot occur
 # in Python source outside a string literal, so the marker is unambiguous.
 REF_MARK = "\x00"
@@ -126,6 +128,8 @@ class Pipeline:
     hayhooks_names: tuple[str, ...] = ()  # names still imported from hayhooks after rewriting
     runtime_names: tuple[str, ...] = ()  # Hayhooks names the generated runtime provides
     uses_haystack: bool = False
+    # located warnings the build prints and goes on, e.g. a base class outside the folder
+    warnings: tuple[Diagnostic, ...] = ()
 
     def handler(self, *names: str) -> Handler | None:
         """The first of ``names`` the wrapper implements (pass the async name first)."""
@@ -150,6 +154,10 @@ class Service:
     pipelines: tuple[Pipeline, ...]
     package: str = "app"
     extra_requirements: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def warnings(self) -> tuple[Diagnostic, ...]:
+        return tuple(w for p in self.pipelines for w in p.warnings)
 
     @property
     def has_openai(self) -> bool:

@@ -72,19 +72,31 @@ class _File:
     # False when the text holds no "yield" at all: then no function in it is a generator,
     # and no tree needs walking to tell (the walk costs more than parsing a small wrapper).
     may_yield: bool = True
+    cautions: list[tuple[cst.CSTNode, str]] = field(default_factory=list)  # become warnings
 
     def report(self, node: cst.CSTNode, message: str) -> None:
         self.problems.append((node, message))
 
+    def warn(self, node: cst.CSTNode, message: str) -> None:
+        self.cautions.append((node, message))
+
     def diagnostics(self) -> list[Diagnostic]:
-        if not self.problems:
+        return self._locate(self.problems)
+
+    def warnings(self) -> list[Diagnostic]:
+        return self._locate(self.cautions, "warning")
+
+    def _locate(
+        self, found: list[tuple[cst.CSTNode, str]], level: str = "error"
+    ) -> list[Diagnostic]:
+        if not found:
             return []
         positions = MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(PositionProvider)
         out = []
-        for node, message in self.problems:
+        for node, message in found:
             pos = positions.get(node)
             line, col = (pos.start.line, pos.start.column + 1) if pos else (1, 1)
-            out.append(Diagnostic(self.path, line, col, message))
+            out.append(Diagnostic(self.path, line, col, message, level))
         return out
 
 
@@ -119,20 +131,126 @@ def _parse_module(path: str, content: bytes) -> cst.Module | Diagnostic:
         return Diagnostic(path, exc.editor_line, exc.editor_column, f"syntax error: {exc.message}")
 
 
-def _class_methods(
-    scope: ModuleScope, cls: cst.ClassDef, seen: set[str]
-) -> dict[str, cst.FunctionDef]:
-    """Methods of ``cls``, including those of base classes defined in the same module."""
-    methods: dict[str, cst.FunctionDef] = {}
+@dataclass
+class _Module:
+    """A parsed module of the pipeline folder: its file (problems are located there) and the
+    names it binds."""
+
+    source: _File
+    scope: ModuleScope
+
+
+class _Folder:
+    """The Python modules of one pipeline folder, each parsed once, when first needed."""
+
+    def __init__(self, pipeline: PipelineSource, wrapper: _Module) -> None:
+        self.pipeline = pipeline
+        self.loaded: dict[str, _Module | None] = {wrapper.scope.module: wrapper}
+        self.failed: list[Diagnostic] = []  # modules that do not parse
+
+    def module(self, name: str) -> _Module | None:
+        """Module ``name`` (relative: ".helper", ".sub.util", "." for the folder's
+        ``__init__.py``), or None when no file of the folder holds it or it does not parse."""
+        parts = [part for part in name.split(".") if part]
+        name = "." + ".".join(parts)  # "..helper", from ``from . import helper``, is ".helper"
+        if name in self.loaded:
+            return self.loaded[name]
+        self.loaded[name] = None
+        stem = "/".join(parts)
+        candidates = [(f"{stem}.py", False)] if stem else []
+        candidates.append((f"{stem}/__init__.py" if stem else "__init__.py", True))
+        for relpath, is_package in candidates:
+            content = self.pipeline.read(relpath)
+            if content is None:
+                continue
+            path = f"{self.pipeline.folder}/{relpath}"
+            parsed = _parse_module(path, content)
+            if isinstance(parsed, Diagnostic):
+                self.failed.append(parsed)
+                return None
+            scope = collect_scope(parsed, name, is_package=is_package)
+            source = _File(path, parsed, list(scope.problems), may_yield=b"yield" in content)
+            found = self.loaded[name] = _Module(source, scope)
+            return found
+        return None
+
+    def modules(self) -> list[_Module]:
+        return [m for m in self.loaded.values() if m is not None]
+
+
+# Bases with no methods of interest, and Hayhooks' own base (whose run_* are the unimplemented
+# stubs): not looked into, not warned about.
+_PLAIN_BASES = frozenset(
+    {"builtins.object", "abc.ABC", "typing.Generic", "typing_extensions.Generic"}
+) | {"hayhooks.BasePipelineWrapper"}
+
+
+@dataclass
+class _Members:
+    """A class's methods and class attributes, its bases' included (a base's are overridden
+    by the class's own, a later base's by an earlier one's), each with the module it is
+    written in; and the bases that could not be read."""
+
+    methods: dict[str, tuple[cst.FunctionDef, _Module]] = field(default_factory=dict)
+    attrs: dict[str, tuple[cst.BaseExpression, _Module]] = field(default_factory=dict)
+    unread: list[tuple[cst.CSTNode, str]] = field(default_factory=list)
+
+
+def _members(
+    folder: _Folder, home: _Module, cls: cst.ClassDef, seen: set[tuple[str, str]]
+) -> _Members:
+    """Members of ``cls``, defined in ``home``: bases are followed into the pipeline folder's
+    other modules (``from .base import SharedBase``), as Hayhooks' method lookup would."""
+    out = _Members()
     for base in reversed(cls.bases):
-        base_name = base.value.value if isinstance(base.value, cst.Name) else None
-        if base_name and base_name in scope.classes and base_name not in seen:
-            seen.add(base_name)
-            methods.update(_class_methods(scope, scope.classes[base_name], seen))
+        found = _base_class(folder, home, base.value, 0)
+        if isinstance(found, str):
+            out.unread.append((base.value, found))
+            continue
+        if found is None:
+            continue
+        module, base_cls = found
+        key = (module.scope.module, base_cls.name.value)
+        if key in seen:
+            continue
+        seen.add(key)
+        inherited = _members(folder, module, base_cls, seen)
+        out.methods.update(inherited.methods)
+        out.attrs.update(inherited.attrs)
+        out.unread += inherited.unread
     for stmt in cls.body.body:
         if isinstance(stmt, cst.FunctionDef):
-            methods[stmt.name.value] = stmt
-    return methods
+            out.methods[stmt.name.value] = (stmt, home)
+    for name, value in _class_attrs(cls).items():
+        out.attrs[name] = (value, home)
+    return out
+
+
+_MAX_REEXPORTS = 8  # ``from .a import B`` where a.py itself imports B from elsewhere, ...
+
+
+def _base_class(
+    folder: _Folder, home: _Module, node: cst.BaseExpression, depth: int
+) -> tuple[_Module, cst.ClassDef] | str | None:
+    """The class a base expression names, with its module, when the pipeline folder holds
+    it; its qualified name when it lies outside; None for a plain base or one that cannot be
+    told (``Generic[T]``, an unresolvable name: Python itself reports those)."""
+    if isinstance(node, cst.Name) and node.value in home.scope.classes:
+        return home, home.scope.classes[node.value]
+    qual = qualname_of(home.scope, node)
+    if qual is None or qual in _PLAIN_BASES:
+        return None
+    if not qual.startswith("."):
+        return qual
+    module_name, _, class_name = qual.rpartition(".")
+    module = folder.module(module_name or ".")
+    if module is None:
+        return qual
+    if class_name in module.scope.classes:
+        return module, module.scope.classes[class_name]
+    if class_name in module.scope.bindings and depth < _MAX_REEXPORTS:
+        return _base_class(folder, module, cst.Name(class_name), depth + 1)
+    return qual
 
 
 def _class_attrs(cls: cst.ClassDef) -> dict[str, cst.BaseExpression]:
@@ -417,32 +535,53 @@ def parse_pipeline(pipeline: PipelineSource) -> tuple[Pipeline | None, list[Diag
         return None, [
             Diagnostic(path, 1, 1, "no 'PipelineWrapper' class is defined in this module")
         ]
-    methods = _class_methods(scope, cls, {"PipelineWrapper"})
+    folder = _Folder(pipeline, _Module(source, scope))
+    members = _members(folder, folder.modules()[0], cls, {(scope.module, "PipelineWrapper")})
+    methods = members.methods
     implemented = tuple(m for m in KNOWN_METHODS if m in methods)
-    if not any(m in implemented for m in RUN_CAPABLE):
-        source.report(
-            cls.name,
+    unread = [qual for _, qual in members.unread]
+    if not any(m in implemented for m in RUN_CAPABLE) and not folder.failed:
+        message = (
             "'PipelineWrapper' implements none of run_api, run_api_async, "
-            "run_chat_completion(_async), run_response(_async)",
+            "run_chat_completion(_async), run_response(_async)"
         )
-    run_func = methods.get("run_api_async") or methods.get("run_api")
-    run = _method(source, scope, run_func) if run_func is not None else None
-    handlers = tuple(
-        Handler(
-            name,
-            methods[name].asynchronous is not None,
-            _wants_headers(source, scope, methods[name]),
-        )
-        for name in (*CHAT_METHODS, *RESPONSE_METHODS, *UPLOAD_METHODS)
-        if name in methods
-    )
-    attrs = _class_attrs(cls)
-    _check_deployment_type(source, attrs.get("deployment_type"))
+        if unread:
+            message += (
+                f" (its base {', '.join(map(repr, unread))} is outside the pipeline folder, "
+                "where a static reader cannot see its methods: define the method in "
+                "PipelineWrapper; it can call super())"
+            )
+        source.report(cls.name, message)
+    else:
+        for node, qual in members.unread:
+            source.warn(
+                node,
+                f"base class '{qual}' is outside the pipeline folder: a run_* method defined "
+                "there is not seen, so not served; define it in PipelineWrapper",
+            )
+    run = None
+    run_found = methods.get("run_api_async") or methods.get("run_api")
+    if run_found is not None:
+        run_func, run_home = run_found
+        run = _method(run_home.source, run_home.scope, run_func)
+    handlers: list[Handler] = []
+    for name in (*CHAT_METHODS, *RESPONSE_METHODS, *UPLOAD_METHODS):
+        if name in methods:
+            func, home = methods[name]
+            is_async = func.asynchronous is not None
+            handlers.append(Handler(name, is_async, _wants_headers(home.source, home.scope, func)))
+    attrs = {name: node for name, (node, _) in members.attrs.items()}
+    if "deployment_type" in members.attrs:
+        node, home = members.attrs["deployment_type"]
+        _check_deployment_type(home.source, node)
     a2a = attrs.get("a2a_card")
     rewritten = _rewrite_files(pipeline, module, diagnostics)
-    diagnostics.extend(source.diagnostics())
+    diagnostics.extend(folder.failed)
+    for loaded in folder.modules():
+        diagnostics.extend(loaded.source.diagnostics())
     if diagnostics:
         return None, diagnostics
+    warnings = [w for loaded in folder.modules() for w in loaded.source.warnings()]
     return (
         Pipeline(
             name=pipeline.name,
@@ -450,7 +589,7 @@ def parse_pipeline(pipeline: PipelineSource) -> tuple[Pipeline | None, list[Diag
             folder=pipeline.folder,
             run=run,
             implemented=implemented,
-            handlers=handlers,
+            handlers=tuple(handlers),
             skip_mcp=_literal_bool(attrs.get("skip_mcp")),
             skip_a2a=_literal_bool(attrs.get("skip_a2a")),
             a2a_card=cst.Module(body=[]).code_for_node(a2a) if a2a is not None else None,
@@ -458,6 +597,7 @@ def parse_pipeline(pipeline: PipelineSource) -> tuple[Pipeline | None, list[Diag
             hayhooks_names=tuple(sorted(rewritten.hayhooks_names)),
             runtime_names=tuple(sorted(rewritten.runtime_names)),
             uses_haystack=rewritten.uses_haystack,
+            warnings=tuple(warnings),
         ),
         [],
     )

@@ -90,10 +90,12 @@ def _bind_target(scope: ModuleScope, target: cst.BaseExpression) -> None:
             _bind_target(scope, element.value)
 
 
-def collect_scope(module: cst.Module, module_name: str) -> ModuleScope:
-    """Bindings of ``module``, whose own relative name is ``module_name`` (".pipeline_wrapper")."""
+def collect_scope(module: cst.Module, module_name: str, *, is_package: bool = False) -> ModuleScope:
+    """Bindings of ``module``, whose own relative name is ``module_name`` (".pipeline_wrapper");
+    ``is_package`` for an ``__init__.py``, whose relative imports start from itself."""
     scope = ModuleScope(module=module_name)
-    package_parts = tuple(p for p in module_name.lstrip(".").split(".")[:-1] if p)
+    parts = [p for p in module_name.lstrip(".").split(".") if p]
+    package_parts = tuple(parts if is_package else parts[:-1])
     for node in _iter_body(module.body):
         if isinstance(node, cst.Import):
             for alias in node.names:

@@ -405,6 +405,28 @@ def test_kwargs_message_says_double_star(tmp_path: Path) -> None:
     assert_located(run, (Expected(f"p/{PW}", 8, 31, r"takes \*\*kwargs"),))
 
 
+def test_base_outside_the_folder_is_a_located_warning(tmp_path: Path) -> None:
+    source = (
+        "from hayhooks import BasePipelineWrapper\n"
+        "from mylib import Mixin\n"
+        "\n"
+        "\n"
+        "class PipelineWrapper(Mixin, BasePipelineWrapper):\n"
+        "    def setup(self) -> None:\n"
+        "        self.pipeline = None\n"
+        "\n"
+        "    def run_api(self, q: str) -> dict:\n"
+        "        return {}\n"
+    )
+    write_tree(tmp_path / WRAPPERS, {f"p/{PW}": source})
+    run = cli("build", WRAPPERS, "-o", "out", cwd=tmp_path)
+    assert run.code == 0, run
+    assert_no_traceback(run)
+    warning = re.compile(rf"^{WRAPPERS}/p/{PW}:5:23: warning: base class 'mylib.Mixin' .*$", re.M)
+    assert warning.search(run.stderr), run
+    assert (tmp_path / "out").is_dir()
+
+
 def test_symlink_loop_in_a_pipeline_folder_is_an_error(tmp_path: Path) -> None:
     write_tree(tmp_path / WRAPPERS, {f"p/{PW}": GOOD_WRAPPER})
     (tmp_path / WRAPPERS / "p" / "loop").symlink_to(".")

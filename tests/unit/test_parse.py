@@ -149,3 +149,187 @@ def test_deployment_type_literal_hayhooks_refuses_is_a_located_error(value: str)
     assert [(d.line, d.col, d.message) for d in problems] == [
         (9, 35, f"deployment_type must be 'agent', 'pipeline', 'unknown' or None, not {value}")
     ]
+
+
+# --- methods inherited from classes in other modules of the pipeline folder ----------------
+
+BASE = (
+    "from hayhooks import BasePipelineWrapper\n"
+    "from .types import Item\n\n"
+    "class SharedBase(BasePipelineWrapper):\n"
+    "    def run_api(self, q: str, item: Item | None = None) -> str:\n"
+    '        """Echo q."""\n'
+    "        return q\n\n"
+    "    async def run_chat_completion_async(\n"
+    "        self, model: str, messages: list, body: dict\n"
+    "    ) -> str:\n"
+    "        return ''\n"
+)
+SUBCLASS = (
+    "{imports}\n\n"
+    "class PipelineWrapper({base}):\n"
+    "    def setup(self) -> None:\n"
+    "        self.pipeline = None\n"
+)
+
+
+def _parse_folder(files: dict[str, str]):  # type: ignore[no-untyped-def]
+    encoded = tuple(sorted((path, text.encode()) for path, text in files.items()))
+    return parse_pipeline(PipelineSource("p", "p", "p", encoded))
+
+
+@pytest.mark.parametrize(
+    ("imports", "base", "base_path"),
+    [
+        ("from .base import SharedBase", "SharedBase", "base.py"),
+        ("from . import base", "base.SharedBase", "base.py"),
+        ("from .lib.base import SharedBase", "SharedBase", "lib/base.py"),
+        # re-exported by a package's __init__.py, which imports it relatively
+        ("from .lib import SharedBase", "SharedBase", "lib/base.py"),
+        ("from .lib import Alias", "Alias", "lib/base.py"),
+    ],
+)
+def test_methods_come_from_a_base_class_in_another_module(
+    imports: str, base: str, base_path: str
+) -> None:
+    pipeline, problems = _parse_folder(
+        {
+            "pipeline_wrapper.py": SUBCLASS.format(imports=imports, base=base),
+            base_path: BASE.replace("from .types", "from ." + "." * base_path.count("/") + "types"),
+            "types.py": "from pydantic import BaseModel\n\nclass Item(BaseModel):\n    n: int\n",
+            "lib/__init__.py": (
+                "from .base import SharedBase\nfrom .base import SharedBase as Alias\n"
+            ),
+        }
+    )
+    assert problems == [] and pipeline is not None and pipeline.run is not None
+    assert pipeline.implemented == ("setup", "run_api", "run_chat_completion_async")
+    assert [p.name for p in pipeline.run.params] == ["q", "item"]
+    assert pipeline.run.short_description == "Echo q."
+    # the annotation resolves in the base's module, not in pipeline_wrapper.py
+    item = pipeline.run.params[1].annotation
+    assert [ref.symbol.qualname for ref in item.refs] == [".types.Item"]
+    assert [(h.name, h.is_async) for h in pipeline.handlers] == [
+        ("run_chat_completion_async", True)
+    ]
+    assert pipeline.warnings == ()
+
+
+def test_own_and_nearer_methods_override_inherited_ones() -> None:
+    pipeline, problems = _parse_folder(
+        {
+            "pipeline_wrapper.py": (
+                "from .base import SharedBase\n\n"
+                "class Local(SharedBase):\n"
+                "    def run_api(self, text: str) -> str:\n        return text\n\n"
+                "class PipelineWrapper(Local):\n"
+                "    def setup(self) -> None:\n        self.pipeline = None\n"
+            ),
+            "base.py": BASE,
+            "types.py": "Item = int\n",
+        }
+    )
+    assert problems == [] and pipeline is not None and pipeline.run is not None
+    assert [p.name for p in pipeline.run.params] == ["text"]
+
+
+def test_an_inherited_deployment_type_is_checked_where_it_is_written() -> None:
+    base = BASE.replace("    def run_api", "    deployment_type = 'agents'\n\n    def run_api")
+    pipeline, problems = _parse_folder(
+        {
+            "pipeline_wrapper.py": SUBCLASS.format(
+                imports="from .base import SharedBase", base="SharedBase"
+            ),
+            "base.py": base,
+            "types.py": "Item = int\n",
+        }
+    )
+    assert pipeline is None
+    assert [d.render() for d in problems] == [
+        "p/base.py:5:23: error: deployment_type must be 'agent', 'pipeline', 'unknown' or None, "
+        "not 'agents'"
+    ]
+
+
+def test_a_problem_in_an_inherited_method_is_located_in_its_module() -> None:
+    pipeline, problems = _parse_folder(
+        {
+            "pipeline_wrapper.py": SUBCLASS.format(
+                imports="from .base import SharedBase", base="SharedBase"
+            ),
+            "base.py": BASE.replace("q: str, item", "q, item"),
+            "types.py": "Item = int\n",
+        }
+    )
+    assert pipeline is None
+    assert [d.render() for d in problems] == [
+        "p/base.py:5:23: error: parameter 'q' of 'run_api' has no type annotation"
+    ]
+
+
+def test_a_base_module_that_does_not_parse_is_reported_alone() -> None:
+    """Its syntax error, not also "implements none of ..." (which would not be known)."""
+    pipeline, problems = _parse_folder(
+        {
+            "pipeline_wrapper.py": SUBCLASS.format(
+                imports="from .base import SharedBase", base="SharedBase"
+            ),
+            "base.py": "class SharedBase(:\n",
+        }
+    )
+    assert pipeline is None
+    assert [(d.path, d.line) for d in problems] == [("p/base.py", 1)]
+    assert problems[0].message.startswith("syntax error")
+
+
+def test_a_base_outside_the_folder_is_named_in_the_no_method_error() -> None:
+    pipeline, problems = _parse_folder(
+        {"pipeline_wrapper.py": SUBCLASS.format(imports="from mylib import Base", base="Base")}
+    )
+    assert pipeline is None
+    assert [d.render() for d in problems] == [
+        "p/pipeline_wrapper.py:3:7: error: 'PipelineWrapper' implements none of run_api, "
+        "run_api_async, run_chat_completion(_async), run_response(_async) (its base "
+        "'mylib.Base' is outside the pipeline folder, where a static reader cannot see its "
+        "methods: define the method in PipelineWrapper; it can call super())"
+    ]
+
+
+def test_a_base_outside_the_folder_is_a_warning_when_methods_are_found() -> None:
+    wrapper = (
+        "import json\nfrom hayhooks import BasePipelineWrapper\nfrom abc import ABC\n\n"
+        "class PipelineWrapper(json.JSONEncoder, ABC, BasePipelineWrapper):\n"
+        "    def run_api(self, q: str) -> str:\n        return q\n"
+    )
+    pipeline, problems = _parse_folder({"pipeline_wrapper.py": wrapper})
+    assert problems == [] and pipeline is not None
+    assert [d.render() for d in pipeline.warnings] == [
+        "p/pipeline_wrapper.py:5:23: warning: base class 'json.JSONEncoder' is outside the "
+        "pipeline folder: a run_* method defined there is not seen, so not served; define it in "
+        "PipelineWrapper"
+    ]
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        # a.py and b.py import each other's class as the base: Python refuses; the walk stops
+        {
+            "a.py": "from .b import B as A\n",
+            "b.py": "from .a import A as B\n",
+        },
+        # a name that re-exports itself
+        {"a.py": "A = A\n"},
+        # no such module in the folder
+        {},
+    ],
+)
+def test_unreadable_bases_inside_the_folder_end(files: dict[str, str]) -> None:
+    pipeline, problems = _parse_folder(
+        {"pipeline_wrapper.py": SUBCLASS.format(imports="from .a import A", base="A"), **files}
+    )
+    assert pipeline is None
+    assert [d.message.split(" (")[0] for d in problems] == [
+        "'PipelineWrapper' implements none of run_api, run_api_async, "
+        "run_chat_completion(_async), run_response(_async)"
+    ]

@@ -1,0 +1,6 @@
+from . import common
+
+
+class PipelineWrapper(common.Base):
+    def setup(self) -> None:
+        self.pipeline = None
