@@ -60,6 +60,7 @@ class ReturnKind(enum.Enum):
 class ParamKind(enum.Enum):
     POSITIONAL_OR_KEYWORD = "positional_or_keyword"
     KEYWORD_ONLY = "keyword_only"
+    VAR_KEYWORD = "var_keyword"  # ``**name``: one field ``name``, as in Hayhooks
 
 
 @dataclass(frozen=True)

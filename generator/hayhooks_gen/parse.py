@@ -349,13 +349,14 @@ def _method(source: _File, scope: ModuleScope, func: cst.FunctionDef) -> Method:
     params: list[Param] = []
     wants_headers = False
     p = func.params
-    for star, stars in ((p.star_arg, "*"), (p.star_kwarg, "**")):
-        if isinstance(star, cst.Param):
-            source.report(
-                star,
-                f"'{func.name.value}' takes {stars}{star.name.value}: a request body fills named "
-                "parameters only; declare each one",
-            )
+    if isinstance(p.star_arg, cst.Param):
+        # Hayhooks makes it a required field and passes it by keyword, which Python refuses:
+        # every request would fail with a 500.
+        source.report(
+            p.star_arg,
+            f"'{func.name.value}' takes *{p.star_arg.name.value}: a request body fills "
+            "parameters by name, never positionally; declare each one",
+        )
     positional = [*p.posonly_params, *p.params]
     if positional and positional[0].name.value == "self":
         positional = positional[1:]  # self may be positional-only: it is never in the body
@@ -371,6 +372,10 @@ def _method(source: _File, scope: ModuleScope, func: cst.FunctionDef) -> Method:
         (param, ParamKind.POSITIONAL_OR_KEYWORD) for param in positional if id(param) not in posonly
     ]
     ordered += [(param, ParamKind.KEYWORD_ONLY) for param in p.kwonly_params]
+    if isinstance(p.star_kwarg, cst.Param):
+        # As in Hayhooks: a required field of that name, whose value the method receives
+        # under that key (``run_api(kwargs=...)`` puts ``{"kwargs": ...}`` in ``**kwargs``).
+        ordered.append((p.star_kwarg, ParamKind.VAR_KEYWORD))
     for param, kind in ordered:
         name = param.name.value
         if param.annotation is None:
@@ -380,7 +385,11 @@ def _method(source: _File, scope: ModuleScope, func: cst.FunctionDef) -> Method:
             continue
         annotation, problems = resolve_expr(scope, param.annotation.annotation, annotation=True)
         _report(source, problems)
-        if name == "headers" and _wants_headers(source, scope, func):
+        if (
+            name == "headers"
+            and kind is not ParamKind.VAR_KEYWORD
+            and _wants_headers(source, scope, func)
+        ):
             wants_headers = True
             continue
         default: Expr | None = None

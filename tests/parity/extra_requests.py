@@ -305,6 +305,18 @@ EXTRA_REQUESTS: dict[str, list[ExtraRequest]] = {
         _chat("reexp", "hi", stream=True),
         _chat("inherit", "hi"),
     ],
+    "var_keyword": [
+        post("/options/run", json={"query": "q", "kwargs": {"a": 1}}),
+        post("/options/run", json={"query": "q", "top_k": 1, "kwargs": None}),
+        post("/options/run", json={"query": "q"}),
+        post("/options/run", json={"query": "q", "kwargs": 5, "extra": 1}),
+        post("/extras/run", json={"extras": [1, 2]}),
+        post("/extras/run", json={"label": "y", "extras": []}),
+        post("/extras/run", json={"extras": "no"}),
+        post("/typed/run", json={"items": {"name": "n", "size": 4}}),
+        post("/typed/run", json={"items": {"size": 4}}),
+        post("/typed/run", json={}),
+    ],
     "relative_imports": [
         post("/with_helper/run", json={"name": "Ann", "loud": True}),
     ],

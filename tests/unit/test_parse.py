@@ -47,6 +47,39 @@ def test_malformed_headers_opt_in_is_refused_with_its_location(signature: str) -
     assert [(d.line, d.message.split(":")[0]) for d in problems] == [(9, "'run_chat_completion'")]
 
 
+def test_var_keyword_is_one_required_field_of_its_name_last() -> None:
+    pipeline, problems = _parse(
+        "    def run_api(self, *, b: int = 1, headers: int, **opts: dict) -> str:\n"
+        "        return ''\n"
+    )
+    assert problems == [] and pipeline is not None and pipeline.run is not None
+    params = [(p.name, p.kind.value, p.default) for p in pipeline.run.params]
+    assert [(name, kind) for name, kind, _ in params] == [
+        ("b", "keyword_only"),
+        ("headers", "keyword_only"),  # not the Headers opt-in: an ordinary field
+        ("opts", "var_keyword"),
+    ]
+    assert params[2][2] is None and pipeline.run.params[2].description == "Parameter 'opts'"
+    assert not pipeline.run.wants_headers
+
+
+@pytest.mark.parametrize(
+    ("signature", "column", "start"),
+    [
+        ("self, q: str, *args: int", 31, "'run_api' takes *args: a request body fills"),
+        ("self, *rest, q: str", 23, "'run_api' takes *rest: a request body fills"),
+        ("self, q: str, **kw", 31, "parameter 'kw' of 'run_api' has no type annotation"),
+    ],
+)
+def test_var_positional_and_unannotated_var_keyword_are_located_errors(
+    signature: str, column: int, start: str
+) -> None:
+    pipeline, problems = _parse(f"    def run_api({signature}) -> str:\n        return ''\n")
+    assert pipeline is None
+    assert [(d.line, d.col) for d in problems] == [(9, column)]
+    assert problems[0].message.startswith(start)
+
+
 def test_async_wins_and_response_subclass_is_classified() -> None:
     pipeline, problems = _parse(
         "    def run_api(self, a: int) -> str:\n        return ''\n"
