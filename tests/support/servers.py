@@ -107,13 +107,17 @@ def _wait_ready(proc: subprocess.Popen[bytes], base_url: str, log_path: Path) ->
 
 @contextlib.contextmanager
 def serve(
-    cmd: Sequence[str], cwd: str | os.PathLike[str], env: Mapping[str, str] | None = None
+    cmd: Sequence[str],
+    cwd: str | os.PathLike[str],
+    env: Mapping[str, str] | None = None,
+    log_file: Path | None = None,
 ) -> Iterator[str]:
     """Start ``cmd`` on a free 127.0.0.1 port, wait for ``GET /status``, yield the base URL.
 
     ``cmd`` gets ``--port N`` appended, or its ``{port}`` placeholders replaced. Its output goes
-    to a temporary file whose tail is part of the error when the start fails. On exit the process
-    is terminated, then killed if it has not stopped within a few seconds.
+    to a temporary file whose tail is part of the error when the start fails, or to
+    ``log_file`` (for the caller to read once the block ends). On exit the process is
+    terminated, then killed if it has not stopped within a few seconds.
     """
     full_env = dict(env) if env is not None else clean_env()
     with tempfile.TemporaryDirectory(prefix="hhg-serve-") as logdir:
@@ -121,7 +125,7 @@ def serve(
         for attempt in range(PORT_ATTEMPTS):
             port = free_port()
             base_url = f"http://{HOST}:{port}"
-            log_path = Path(logdir) / f"server-{attempt}.log"
+            log_path = log_file or Path(logdir) / f"server-{attempt}.log"
             with log_path.open("wb") as log_file:
                 proc = subprocess.Popen(
                     _with_port(cmd, port),
@@ -182,11 +186,13 @@ def serve_hayhooks(
 
 @contextlib.contextmanager
 def serve_generated(
-    out_dir: str | os.PathLike[str], extra_env: Mapping[str, str] | None = None
+    out_dir: str | os.PathLike[str],
+    extra_env: Mapping[str, str] | None = None,
+    log_file: Path | None = None,
 ) -> Iterator[str]:
     """The generated service in ``out_dir`` (``app.main:app``), run from ``out_dir``."""
     env = clean_env(dict(extra_env or {}))
-    with serve(uvicorn_cmd("app.main:app"), out_dir, env) as url:
+    with serve(uvicorn_cmd("app.main:app"), out_dir, env, log_file) as url:
         yield url
 
 

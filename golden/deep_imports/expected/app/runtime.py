@@ -18,6 +18,7 @@ import os
 import threading
 import traceback
 import uuid
+import warnings
 from abc import ABC, abstractmethod
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -39,6 +40,17 @@ logger = logging.getLogger(__name__)
 SHOW_TRACEBACKS = env_flag("HAYHOOKS_SHOW_TRACEBACKS")
 # What /status reports as capabilities.execution_enumeration, as Hayhooks does.
 MONITORING_ENABLED = env_flag("HAYHOOKS_MONITORING_ENABLED", default=True)
+
+
+# The request models say defer_build=True, so the type adapter FastAPI makes for a route's body
+# parameter (``run_req``) is finished on first use, outside the block in which FastAPI silences
+# pydantic's warning that the parameter's alias means nothing there. Silence that warning, for
+# that parameter only, as FastAPI does when nothing is deferred.
+warnings.filterwarnings(
+    "ignore",
+    message=r"The 'alias' attribute with value 'run_req' was provided to the `Field\(\)` function",
+    category=UserWarning,
+)
 
 
 def app_options() -> dict[str, Any]:
