@@ -60,6 +60,16 @@ SSE_STREAM = "hayhooks.SSEStream"
 HEADERS = frozenset({"starlette.datastructures.Headers", "fastapi.datastructures.Headers"})
 # Hayhooks refuses a wrapper implementing none of these (run_file_upload alone is not enough).
 RUN_CAPABLE = (*RUN_METHODS, *CHAT_METHODS, *RESPONSE_METHODS)
+# Hayhooks 2.1.0's durable executions (POST /NAME/run-durable, /NAME/executions/...): not
+# generated; a wrapper defining them is told so.
+DURABLE_METHODS = ("run_durable", "run_durable_async")
+
+
+def _no_durable(pipeline: str) -> str:
+    return (
+        "hayhooks-gen does not generate durable execution routes "
+        f"(/{pipeline}/run-durable, /{pipeline}/executions/...)"
+    )
 
 
 @dataclass
@@ -560,6 +570,9 @@ def parse_pipeline(pipeline: PipelineSource) -> tuple[Pipeline | None, list[Diag
                 "where a static reader cannot see its methods: define the method in "
                 "PipelineWrapper; it can call super())"
             )
+        durable = [name for name in DURABLE_METHODS if name in methods]
+        if durable:
+            message += f" ({' and '.join(durable)}: {_no_durable(pipeline.name)})"
         source.report(cls.name, message)
     else:
         for node, qual in members.unread:
@@ -568,6 +581,10 @@ def parse_pipeline(pipeline: PipelineSource) -> tuple[Pipeline | None, list[Diag
                 f"base class '{qual}' is outside the pipeline folder: a run_* method defined "
                 "there is not seen, so not served; define it in PipelineWrapper",
             )
+        for name in DURABLE_METHODS:
+            if name in methods:
+                func, home = methods[name]
+                home.source.warn(func.name, f"{name} is not served: {_no_durable(pipeline.name)}")
     run = None
     run_found = methods.get("run_api_async") or methods.get("run_api")
     if run_found is not None:

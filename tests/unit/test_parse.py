@@ -366,3 +366,39 @@ def test_unreadable_bases_inside_the_folder_end(files: dict[str, str]) -> None:
         "'PipelineWrapper' implements none of run_api, run_api_async, "
         "run_chat_completion(_async), run_response(_async)"
     ]
+
+
+def test_durable_methods_are_a_located_warning_beside_a_served_method() -> None:
+    wrapper = (
+        "from hayhooks import BasePipelineWrapper\nfrom .base import Durable\n\n"
+        "class PipelineWrapper(Durable, BasePipelineWrapper):\n"
+        "    def run_api(self, q: str) -> str:\n        return q\n\n"
+        "    async def run_durable_async(self, context, request):\n        return None\n"
+    )
+    base = "class Durable:\n    def run_durable(self, context, request):\n        return None\n"
+    pipeline, problems = _parse_folder({"pipeline_wrapper.py": wrapper, "base.py": base})
+    assert problems == [] and pipeline is not None and pipeline.run is not None
+    routes = "(/p/run-durable, /p/executions/...)"
+    assert [d.render() for d in pipeline.warnings] == [
+        "p/pipeline_wrapper.py:8:15: warning: run_durable_async is not served: hayhooks-gen "
+        f"does not generate durable execution routes {routes}",
+        "p/base.py:2:9: warning: run_durable is not served: hayhooks-gen does not generate "
+        f"durable execution routes {routes}",
+    ]
+
+
+def test_a_wrapper_with_only_durable_methods_is_an_error_that_says_why() -> None:
+    wrapper = (
+        "from hayhooks import BasePipelineWrapper\n\n"
+        "class PipelineWrapper(BasePipelineWrapper):\n"
+        "    durable_revision = 'v1'\n\n"
+        "    def run_durable(self, context, request):\n        return None\n"
+    )
+    pipeline, problems = _parse_folder({"pipeline_wrapper.py": wrapper})
+    assert pipeline is None
+    assert [d.render() for d in problems] == [
+        "p/pipeline_wrapper.py:3:7: error: 'PipelineWrapper' implements none of run_api, "
+        "run_api_async, run_chat_completion(_async), run_response(_async) (run_durable: "
+        "hayhooks-gen does not generate durable execution routes (/p/run-durable, "
+        "/p/executions/...))"
+    ]
