@@ -63,6 +63,7 @@ RUN_CAPABLE = (*RUN_METHODS, *CHAT_METHODS, *RESPONSE_METHODS)
 # Hayhooks 2.1.0's durable executions (POST /NAME/run-durable, /NAME/executions/...): not
 # generated; a wrapper defining them is told so.
 DURABLE_METHODS = ("run_durable", "run_durable_async")
+SERVED_METHODS = frozenset((*RUN_CAPABLE, *UPLOAD_METHODS))
 
 
 def _no_durable(pipeline: str) -> str:
@@ -234,6 +235,89 @@ def _members(
     for name, value in _class_attrs(cls).items():
         out.attrs[name] = (value, home)
     return out
+
+
+class _SelfAssignments(cst.CSTVisitor):
+    """``self.<run method> = ...`` in the visited function itself (not in nested scopes)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[tuple[cst.CSTNode, str]] = []
+
+    def _target(self, target: cst.BaseExpression) -> None:
+        if (
+            isinstance(target, cst.Attribute)
+            and isinstance(target.value, cst.Name)
+            and target.value.value == "self"
+            and target.attr.value in SERVED_METHODS
+        ):
+            self.found.append((target, target.attr.value))
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self._target(node.target)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._target(node.target)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+
+def _check_served(name: str, source: _File, cls: cst.ClassDef, members: _Members) -> None:
+    """What Hayhooks would serve that this build does not see or does not generate: an error
+    when nothing is left to serve, located warnings otherwise."""
+    methods = members.methods
+    unseen: list[tuple[_File, cst.CSTNode, str, str]] = []  # file, node, warning, error note
+    for node, qual in members.unread:
+        unseen.append(
+            (
+                source,
+                node,
+                f"base class '{qual}' is outside the pipeline folder: a run_* method defined "
+                "there is not seen, so not served; define it in PipelineWrapper",
+                f"its base '{qual}' is outside the pipeline folder, where a static reader "
+                "cannot see its methods: define the method in PipelineWrapper; it can call "
+                "super()",
+            )
+        )
+    for method in DURABLE_METHODS:
+        if method in methods:
+            func, home = methods[method]
+            why = _no_durable(name)
+            unseen.append(
+                (home.source, func.name, f"{method} is not served: {why}", f"{method}: {why}")
+            )
+    if "setup" in methods:
+        setup, home = methods["setup"]
+        finder = _SelfAssignments()
+        setup.body.visit(finder)
+        for node, method in finder.found:
+            served = (
+                "the route is built from the method the class defines"
+                if method in methods
+                else "it is not served"
+            )
+            why = (
+                f"'self.{method}' is assigned in setup(): Hayhooks serves what it is assigned "
+                "at start-up, which a static reader cannot see"
+            )
+            unseen.append((home.source, node, f"{why}; {served}: define {method} as a method", why))
+    if any(m in methods for m in RUN_CAPABLE):
+        for file, node, warning, _ in unseen:
+            file.warn(node, warning)
+        return
+    message = (
+        "'PipelineWrapper' implements none of run_api, run_api_async, "
+        "run_chat_completion(_async), run_response(_async)"
+    )
+    message += "".join(f" ({note})" for _, _, _, note in unseen)
+    source.report(cls.name, message)
 
 
 _MAX_REEXPORTS = 8  # ``from .a import B`` where a.py itself imports B from elsewhere, ...
@@ -558,33 +642,8 @@ def parse_pipeline(pipeline: PipelineSource) -> tuple[Pipeline | None, list[Diag
     members = _members(folder, folder.modules()[0], cls, {(scope.module, "PipelineWrapper")})
     methods = members.methods
     implemented = tuple(m for m in KNOWN_METHODS if m in methods)
-    unread = [qual for _, qual in members.unread]
-    if not any(m in implemented for m in RUN_CAPABLE) and not folder.failed:
-        message = (
-            "'PipelineWrapper' implements none of run_api, run_api_async, "
-            "run_chat_completion(_async), run_response(_async)"
-        )
-        if unread:
-            message += (
-                f" (its base {', '.join(map(repr, unread))} is outside the pipeline folder, "
-                "where a static reader cannot see its methods: define the method in "
-                "PipelineWrapper; it can call super())"
-            )
-        durable = [name for name in DURABLE_METHODS if name in methods]
-        if durable:
-            message += f" ({' and '.join(durable)}: {_no_durable(pipeline.name)})"
-        source.report(cls.name, message)
-    else:
-        for node, qual in members.unread:
-            source.warn(
-                node,
-                f"base class '{qual}' is outside the pipeline folder: a run_* method defined "
-                "there is not seen, so not served; define it in PipelineWrapper",
-            )
-        for name in DURABLE_METHODS:
-            if name in methods:
-                func, home = methods[name]
-                home.source.warn(func.name, f"{name} is not served: {_no_durable(pipeline.name)}")
+    if not folder.failed:
+        _check_served(pipeline.name, source, cls, members)
     run = None
     run_found = methods.get("run_api_async") or methods.get("run_api")
     if run_found is not None:

@@ -402,3 +402,41 @@ def test_a_wrapper_with_only_durable_methods_is_an_error_that_says_why() -> None
         "hayhooks-gen does not generate durable execution routes (/p/run-durable, "
         "/p/executions/...))"
     ]
+
+
+SETUP_ASSIGNS = (
+    "from hayhooks import BasePipelineWrapper\n\n"
+    "class PipelineWrapper(BasePipelineWrapper):\n"
+    "    def setup(self) -> None:\n"
+    "        self.pipeline = None\n"
+    "        self.run_api = self._answer\n"
+    "        self.run_chat_completion: object = None\n"
+    "        def inner(self) -> None:\n"
+    "            self.run_response = None\n\n"
+    "    def _answer(self, q: str) -> str:\n        return q\n"
+)
+
+
+def test_run_methods_assigned_in_setup_are_a_located_warning() -> None:
+    wrapper = SETUP_ASSIGNS + "\n    def run_api(self, q: str) -> str:\n        return q\n"
+    pipeline, problems = _parse_folder({"pipeline_wrapper.py": wrapper})
+    assert problems == [] and pipeline is not None and pipeline.run is not None
+    why = "is assigned in setup(): Hayhooks serves what it is assigned at start-up, which a "
+    assert [d.render() for d in pipeline.warnings] == [
+        f"p/pipeline_wrapper.py:6:9: warning: 'self.run_api' {why}static reader cannot see; "
+        "the route is built from the method the class defines: define run_api as a method",
+        f"p/pipeline_wrapper.py:7:9: warning: 'self.run_chat_completion' {why}static reader "
+        "cannot see; it is not served: define run_chat_completion as a method",
+    ]  # the assignment in the nested function is not setup()'s own
+
+
+def test_a_wrapper_served_only_through_setup_is_an_error_that_says_why() -> None:
+    pipeline, problems = _parse_folder({"pipeline_wrapper.py": SETUP_ASSIGNS})
+    assert pipeline is None
+    why = "is assigned in setup(): Hayhooks serves what it is assigned at start-up, which a "
+    assert [d.render() for d in problems] == [
+        "p/pipeline_wrapper.py:3:7: error: 'PipelineWrapper' implements none of run_api, "
+        "run_api_async, run_chat_completion(_async), run_response(_async) "
+        f"('self.run_api' {why}static reader cannot see) "
+        f"('self.run_chat_completion' {why}static reader cannot see)"
+    ]
