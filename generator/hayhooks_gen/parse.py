@@ -666,7 +666,7 @@ def parse_pipeline(pipeline: PipelineSource) -> tuple[Pipeline | None, list[Diag
         diagnostics.extend(loaded.source.diagnostics())
     if diagnostics:
         return None, diagnostics
-    warnings = [w for loaded in folder.modules() for w in loaded.source.warnings()]
+    warnings = sorted(w for loaded in folder.modules() for w in loaded.source.warnings())
     return (
         Pipeline(
             name=pipeline.name,

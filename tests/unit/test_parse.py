@@ -380,11 +380,11 @@ def test_durable_methods_are_a_located_warning_beside_a_served_method() -> None:
     assert problems == [] and pipeline is not None and pipeline.run is not None
     routes = "(/p/run-durable, /p/executions/...)"
     assert [d.render() for d in pipeline.warnings] == [
-        "p/pipeline_wrapper.py:8:15: warning: run_durable_async is not served: hayhooks-gen "
-        f"does not generate durable execution routes {routes}",
         "p/base.py:2:9: warning: run_durable is not served: hayhooks-gen does not generate "
         f"durable execution routes {routes}",
-    ]
+        "p/pipeline_wrapper.py:8:15: warning: run_durable_async is not served: hayhooks-gen "
+        f"does not generate durable execution routes {routes}",
+    ]  # in file and line order, as errors are
 
 
 def test_a_wrapper_with_only_durable_methods_is_an_error_that_says_why() -> None:
