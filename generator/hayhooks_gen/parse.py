@@ -83,6 +83,9 @@ class _File:
     # False when the text holds no "yield" at all: then no function in it is a generator,
     # and no tree needs walking to tell (the walk costs more than parsing a small wrapper).
     may_yield: bool = True
+    # False when the text holds no "self.run_": then no method assigns a run method to the
+    # instance, and setup() needs no walk to tell.
+    may_assign_run: bool = True
     cautions: list[tuple[cst.CSTNode, str]] = field(default_factory=list)  # become warnings
 
     def report(self, node: cst.CSTNode, message: str) -> None:
@@ -180,7 +183,13 @@ class _Folder:
                 self.failed.append(parsed)
                 return None
             scope = collect_scope(parsed, name, is_package=is_package)
-            source = _File(path, parsed, list(scope.problems), may_yield=b"yield" in content)
+            source = _File(
+                path,
+                parsed,
+                list(scope.problems),
+                may_yield=b"yield" in content,
+                may_assign_run=b"self.run_" in content,
+            )
             found = self.loaded[name] = _Module(source, scope)
             return found
         return None
@@ -269,6 +278,20 @@ class _SelfAssignments(cst.CSTVisitor):
         return False
 
 
+def _assigned_in_setup(
+    methods: dict[str, tuple[cst.FunctionDef, _Module]],
+) -> list[tuple[_File, cst.CSTNode, str]]:
+    """``self.run_api = ...`` and the like in ``setup()``, with the file they are in."""
+    if "setup" not in methods:
+        return []
+    setup, home = methods["setup"]
+    if not home.source.may_assign_run:
+        return []
+    finder = _SelfAssignments()
+    setup.body.visit(finder)
+    return [(home.source, node, method) for node, method in finder.found]
+
+
 def _check_served(name: str, source: _File, cls: cst.ClassDef, members: _Members) -> None:
     """What Hayhooks would serve that this build does not see or does not generate: an error
     when nothing is left to serve, located warnings otherwise."""
@@ -293,21 +316,17 @@ def _check_served(name: str, source: _File, cls: cst.ClassDef, members: _Members
             unseen.append(
                 (home.source, func.name, f"{method} is not served: {why}", f"{method}: {why}")
             )
-    if "setup" in methods:
-        setup, home = methods["setup"]
-        finder = _SelfAssignments()
-        setup.body.visit(finder)
-        for node, method in finder.found:
-            served = (
-                "the route is built from the method the class defines"
-                if method in methods
-                else "it is not served"
-            )
-            why = (
-                f"'self.{method}' is assigned in setup(): Hayhooks serves what it is assigned "
-                "at start-up, which a static reader cannot see"
-            )
-            unseen.append((home.source, node, f"{why}; {served}: define {method} as a method", why))
+    for file, node, method in _assigned_in_setup(methods):
+        served = (
+            "the route is built from the method the class defines"
+            if method in methods
+            else "it is not served"
+        )
+        why = (
+            f"'self.{method}' is assigned in setup(): Hayhooks serves what it is assigned "
+            "at start-up, which a static reader cannot see"
+        )
+        unseen.append((file, node, f"{why}; {served}: define {method} as a method", why))
     if any(m in methods for m in RUN_CAPABLE):
         for file, node, warning, _ in unseen:
             file.warn(node, warning)
@@ -629,7 +648,9 @@ def parse_pipeline(pipeline: PipelineSource) -> tuple[Pipeline | None, list[Diag
     module = _parse_module(path, content)
     if isinstance(module, Diagnostic):
         return None, [module]
-    source = _File(path, module, may_yield=b"yield" in content)
+    source = _File(
+        path, module, may_yield=b"yield" in content, may_assign_run=b"self.run_" in content
+    )
     scope = collect_scope(module, ".pipeline_wrapper")
     source.problems.extend(scope.problems)
     cls = scope.classes.get("PipelineWrapper")
