@@ -316,6 +316,9 @@ EXTRA_REQUESTS: dict[str, list[ExtraRequest]] = {
         post("/typed/run", json={"items": {"name": "n", "size": 4}}),
         post("/typed/run", json={"items": {"size": 4}}),
         post("/typed/run", json={}),
+        post("/form/run", data={"meta": "m"}, files=[("files", ("a.txt", b"abc", "text/plain"))]),
+        post("/form/run", data={"meta": "m"}),
+        post("/form/run", files=[("files", ("a.txt", b"abc", "text/plain"))]),
     ],
     "relative_imports": [
         post("/with_helper/run", json={"name": "Ann", "loud": True}),

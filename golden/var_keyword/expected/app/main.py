@@ -23,6 +23,7 @@ from fastapi import FastAPI
 
 from app import hooks, security
 from app.routes import extras as extras_routes
+from app.routes import form as form_routes
 from app.routes import options as options_routes
 from app.routes import status as status_routes
 from app.routes import typed as typed_routes
@@ -34,6 +35,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await setup_wrappers(
         [
             ("extras", extras_routes.wrapper),
+            ("form", form_routes.wrapper),
             ("options", options_routes.wrapper),
             ("typed", typed_routes.wrapper),
         ]
@@ -56,6 +58,7 @@ guard = security.pipeline_dependencies()
 # Routes go on the app itself, not through included routers: FastAPI matches them faster.
 status_routes.register(app)
 extras_routes.register(app, dependencies=guard)
+form_routes.register(app, dependencies=guard)
 options_routes.register(app, dependencies=guard)
 typed_routes.register(app, dependencies=guard)
 hooks.configure(app)

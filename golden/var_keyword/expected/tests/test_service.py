@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 from app.main import app
 from app.openapi import document
 
-PIPELINES = ["extras", "options", "typed"]
-RUN_PATHS = ["/extras/run", "/options/run", "/typed/run"]
+PIPELINES = ["extras", "form", "options", "typed"]
+RUN_PATHS = ["/extras/run", "/form/run", "/options/run", "/typed/run"]
 OPENAPI_JSON = Path(__file__).resolve().parents[1] / "openapi.json"
 
 

@@ -7,6 +7,7 @@ from fastapi import FastAPI, HTTPException
 from pydantic import BaseModel, Field
 
 from app.routes.extras import wrapper as extras_wrapper
+from app.routes.form import wrapper as form_wrapper
 from app.routes.options import wrapper as options_wrapper
 from app.routes.typed import wrapper as typed_wrapper
 from app.runtime import MONITORING_ENABLED, BasePipelineWrapper, deployment_type
@@ -14,6 +15,11 @@ from app.runtime import MONITORING_ENABLED, BasePipelineWrapper, deployment_type
 # name -> (wrapper, description, capabilities), fixed at build time
 PIPELINES: dict[str, tuple[BasePipelineWrapper, str, list[str]]] = {
     "extras": (extras_wrapper, "Sum the extras.", ["run_api", "mcp_eligible"]),
+    "form": (
+        form_wrapper,
+        "Count the files; meta is a required form field.",
+        ["run_api", "mcp_eligible"],
+    ),
     "options": (options_wrapper, "Answer a query.", ["run_api", "mcp_eligible"]),
     "typed": (typed_wrapper, "", ["run_api", "mcp_eligible"]),
 }
