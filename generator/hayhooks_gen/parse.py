@@ -7,6 +7,7 @@ libcst positions are computed only for a module that has something to report.
 from __future__ import annotations
 
 import ast
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -139,7 +140,9 @@ def _parse_module(path: str, content: bytes) -> cst.Module | Diagnostic:
     except cst.ParserSyntaxError as exc:
         # Python's own parser names the problem and its place more precisely than libcst.
         try:
-            ast.parse(text)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                ast.parse(text)
         except SyntaxError as err:
             return Diagnostic(path, err.lineno or 1, err.offset or 1, f"syntax error: {err.msg}")
         return Diagnostic(path, exc.editor_line, exc.editor_column, f"syntax error: {exc.message}")
@@ -610,10 +613,76 @@ class _Rewritten:
     hayhooks_names: set[str] = field(default_factory=set)
     runtime_names: set[str] = field(default_factory=set)
     uses_haystack: bool = False
+    warnings: list[Diagnostic] = field(default_factory=list)
+
+
+def _compile_problem(path: str, content: bytes) -> Diagnostic | None:
+    """What Python's compiler refuses in a module libcst parsed: libcst accepts code that
+    only the compiler rejects (``return`` outside a function, a repeated parameter, ``await``
+    in a plain ``def``, syntax newer than this Python). Compiling runs none of the code."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # SyntaxWarning ("\\d" and the like) is not ours
+            compile(content, path, "exec", dont_inherit=True)
+    except SyntaxError as err:
+        return Diagnostic(path, err.lineno or 1, err.offset or 1, f"syntax error: {err.msg}")
+    except ValueError as err:  # null bytes
+        return Diagnostic(path, 1, 1, f"syntax error: {err}")
+    return None
+
+
+def _imported_modules(scope: ModuleScope) -> frozenset[str]:
+    """The pipeline folder's modules ``scope`` imports (".helper", ".sub.util"), and their
+    packages: ``from .helper import x`` and ``from . import helper`` both import ".helper"."""
+    found: set[str] = set()
+    for binding in scope.bindings.values():
+        if not binding.module.startswith("."):
+            continue
+        names = [binding.module]
+        if binding.name is not None:
+            names.append(binding.module.rstrip(".") + "." + binding.name)
+        for name in names:
+            parts = [part for part in name.split(".") if part]
+            found.update("." + ".".join(parts[:i]) for i in range(1, len(parts) + 1))
+    return frozenset(found)
+
+
+def _module_name(relpath: str) -> str:
+    """``helper.py`` -> ".helper", ``sub/util.py`` -> ".sub.util"."""
+    return "." + relpath.removesuffix(".py").replace("/", ".")
+
+
+def _check_compiles(
+    pipeline: PipelineSource,
+    relpath: str,
+    content: bytes,
+    out: _Rewritten,
+    diagnostics: list[Diagnostic],
+    imported: frozenset[str],
+) -> None:
+    """The wrapper, package ``__init__.py`` files and the modules the wrapper imports run at
+    start-up: a module Python cannot compile there is an error. Any other module runs only
+    when something imports it, which a static reader cannot always tell (Hayhooks serves a
+    folder holding a broken module nobody imports): a warning."""
+    path = f"{pipeline.folder}/{relpath}"
+    if any(d.path == path for d in diagnostics):
+        return  # already refused (libcst)
+    problem = _compile_problem(path, content)
+    if problem is None:
+        return
+    runs = relpath == WRAPPER_FILE or relpath.rsplit("/", 1)[-1] == "__init__.py"
+    if runs or _module_name(relpath) in imported:
+        diagnostics.append(problem)
+        return
+    message = f"{problem.message} (importing this module fails at start-up)"
+    out.warnings.append(Diagnostic(path, problem.line, problem.col, message, "warning"))
 
 
 def _rewrite_files(
-    pipeline: PipelineSource, wrapper_module: cst.Module | None, diagnostics: list[Diagnostic]
+    pipeline: PipelineSource,
+    wrapper_module: cst.Module | None,
+    diagnostics: list[Diagnostic],
+    imported: frozenset[str] = frozenset(),
 ) -> _Rewritten:
     out = _Rewritten()
     files = out.files
@@ -622,6 +691,8 @@ def _rewrite_files(
             b"import haystack" in content or b"from haystack" in content
         ):
             out.uses_haystack = True
+        if relpath.endswith(".py"):
+            _check_compiles(pipeline, relpath, content, out, diagnostics, imported)
         if not relpath.endswith(".py") or not mentions_hayhooks(content):
             files.append(WrapperFile(relpath, content))
             continue
@@ -681,13 +752,15 @@ def parse_pipeline(pipeline: PipelineSource) -> tuple[Pipeline | None, list[Diag
         node, home = members.attrs["deployment_type"]
         _check_deployment_type(home.source, node)
     a2a = attrs.get("a2a_card")
-    rewritten = _rewrite_files(pipeline, module, diagnostics)
     diagnostics.extend(folder.failed)
+    rewritten = _rewrite_files(pipeline, module, diagnostics, _imported_modules(scope))
     for loaded in folder.modules():
         diagnostics.extend(loaded.source.diagnostics())
     if diagnostics:
         return None, diagnostics
-    warnings = sorted(w for loaded in folder.modules() for w in loaded.source.warnings())
+    warnings = sorted(
+        [w for loaded in folder.modules() for w in loaded.source.warnings()] + rewritten.warnings
+    )
     return (
         Pipeline(
             name=pipeline.name,

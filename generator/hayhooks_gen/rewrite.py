@@ -14,7 +14,9 @@ codegen pass; for source the running Python cannot parse (newer syntax), from li
 from __future__ import annotations
 
 import ast
+import codecs
 import re
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -150,7 +152,9 @@ def _ast_spans(source: bytes, imports: list[cst.ImportFrom]) -> dict[int, Span] 
     """Byte ranges of the ``from`` imports by Python's parser; None if it cannot tell."""
     try:
         # The decoded text, so a coding cookie cannot change what the columns count.
-        tree = ast.parse(source.decode("utf-8"))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "\d" and the like: not ours to print
+            tree = ast.parse(source.decode("utf-8"))
     except (SyntaxError, ValueError, UnicodeDecodeError):
         return None
     found = list(_ast_imports(tree.body))
@@ -213,9 +217,12 @@ def rewrite_imports(module: cst.Module, source: bytes, depth: int) -> Rewrite:
     imports, edits = _plan(module, depth, result)
     if not edits:
         return result
+    # A byte order mark is no part of line 1 for either parser's columns: edit what follows it.
+    mark = codecs.BOM_UTF8 if source.startswith(codecs.BOM_UTF8) else b""
+    source = source[len(mark) :]
     spans = _ast_spans(source, imports) or _cst_spans(module, source, [e.node for e in edits])
     newline = module.default_newline.encode("utf-8")
-    parts: list[bytes] = []
+    parts: list[bytes] = [mark]
     done = 0
     for edit in edits:
         start, end = spans[id(edit.node)]

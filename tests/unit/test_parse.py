@@ -440,3 +440,68 @@ def test_a_wrapper_served_only_through_setup_is_an_error_that_says_why() -> None
         f"('self.run_api' {why}static reader cannot see) "
         f"('self.run_chat_completion' {why}static reader cannot see)"
     ]
+
+
+COMPILES = (
+    "from hayhooks import BasePipelineWrapper\n{imports}\n\n"
+    "class PipelineWrapper(BasePipelineWrapper):\n"
+    "    def run_api(self, q: str) -> str:\n        return q\n{tail}"
+)
+
+
+@pytest.mark.parametrize(
+    ("imports", "tail", "helper", "expected"),
+    [
+        # libcst parses these; only Python's compiler refuses them
+        (
+            "",
+            "return 1\n",
+            None,
+            "p/pipeline_wrapper.py:7:1: error: syntax error: 'return' outside function",
+        ),
+        (
+            "",
+            "def f(a, a):\n    pass\n",
+            None,
+            "p/pipeline_wrapper.py:7:10: error: syntax "
+            "error: duplicate argument 'a' in function definition",
+        ),
+        (
+            "from .helper import greet",
+            "",
+            "x = 1 +\n",
+            "p/helper.py:1:8: error: syntax error: invalid syntax",
+        ),
+        (
+            "from . import helper",
+            "",
+            "yield 1\n",
+            "p/helper.py:1:1: error: syntax error: 'yield' outside function",
+        ),
+    ],
+)
+def test_code_python_cannot_compile_is_a_located_error(
+    imports: str, tail: str, helper: str | None, expected: str
+) -> None:
+    files = {"pipeline_wrapper.py": COMPILES.format(imports=imports, tail=tail)}
+    if helper is not None:
+        files["helper.py"] = helper
+    pipeline, problems = _parse_folder(files)
+    assert pipeline is None
+    assert [d.render() for d in problems] == [expected]
+
+
+def test_a_module_nothing_imports_that_cannot_compile_is_a_warning(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    files = {
+        "pipeline_wrapper.py": COMPILES.format(imports="", tail="PATTERN = '\\d'\n"),
+        "scratch.py": "return 1\n",
+    }
+    pipeline, problems = _parse_folder(files)
+    assert problems == [] and pipeline is not None
+    assert [d.render() for d in pipeline.warnings] == [
+        "p/scratch.py:1:1: warning: syntax error: 'return' outside function (importing this "
+        "module fails at start-up)"
+    ]
+    assert capsys.readouterr().err == ""  # the '\d' SyntaxWarning is not printed

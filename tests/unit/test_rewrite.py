@@ -168,3 +168,19 @@ def test_both_position_sources_agree_on_every_golden_wrapper_file() -> None:
         assert code == _with_libcst_positions(text), path
         rewritten += result.code is not None
     assert rewritten >= 20, "the golden corpus should exercise the rewrite"
+
+
+@pytest.mark.parametrize("libcst_positions", [False, True])
+def test_a_byte_order_mark_is_kept_and_does_not_shift_the_edit(libcst_positions: bool) -> None:
+    source = "from hayhooks import BasePipelineWrapper\n\nclass W(BasePipelineWrapper):\n    pass\n"
+    content = b"\xef\xbb\xbf" + source.encode("utf-8")
+    original = rewrite_module._ast_spans
+    if libcst_positions:
+        rewrite_module._ast_spans = lambda *_: None  # type: ignore[assignment]
+    try:
+        result = rewrite_imports(cst.parse_module(content), content, 0)
+    finally:
+        rewrite_module._ast_spans = original
+    assert result.code == b"\xef\xbb\xbffrom ...runtime import BasePipelineWrapper\n" + (
+        source.split("\n", 1)[1].encode("utf-8")
+    )
