@@ -508,6 +508,10 @@ def _method(source: _File, scope: ModuleScope, func: cst.FunctionDef) -> Method:
         ):
             wants_headers = True
             continue
+        refused = _field_name_problem(name)
+        if refused is not None:
+            source.report(param, f"parameter '{name}' of '{func.name.value}' {refused}")
+            continue
         default: Expr | None = None
         if param.default is not None:
             default, problems = resolve_expr(scope, param.default, annotation=False)
@@ -537,6 +541,30 @@ def _method(source: _File, scope: ModuleScope, func: cst.FunctionDef) -> Method:
         wants_headers=wants_headers,
         is_generator=source.may_yield and _is_generator_function(func),
     )
+
+
+# BaseModel members pydantic refuses as field names (2.x: "conflicts with member", or the
+# model's own configuration); other members (``json``, ``copy``) it only warns about.
+_PYDANTIC_MEMBERS = frozenset(
+    {
+        "model_config",
+        "model_dump",
+        "model_dump_json",
+        "model_validate",
+        "model_validate_json",
+        "model_validate_strings",
+    }
+)
+
+
+def _field_name_problem(name: str) -> str | None:
+    """Why pydantic refuses ``name`` as a request model field (Hayhooks' model too: it then
+    fails to load the pipeline), or None."""
+    if name.startswith("_"):
+        return "cannot be a request field: pydantic refuses field names starting with '_'"
+    if name in _PYDANTIC_MEMBERS:
+        return f"cannot be a request field: pydantic's BaseModel.{name} has that name"
+    return None
 
 
 def _wants_headers(source: _File, scope: ModuleScope, func: cst.FunctionDef) -> bool:

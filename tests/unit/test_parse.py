@@ -505,3 +505,28 @@ def test_a_module_nothing_imports_that_cannot_compile_is_a_warning(
         "module fails at start-up)"
     ]
     assert capsys.readouterr().err == ""  # the '\d' SyntaxWarning is not printed
+
+
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [
+        ("_private", "pydantic refuses field names starting with '_'"),
+        ("model_config", "pydantic's BaseModel.model_config has that name"),
+        ("model_dump", "pydantic's BaseModel.model_dump has that name"),
+        ("model_validate", "pydantic's BaseModel.model_validate has that name"),
+    ],
+)
+def test_field_names_pydantic_refuses_are_located_errors(name: str, why: str) -> None:
+    pipeline, problems = _parse(f"    def run_api(self, {name}: str) -> str:\n        return ''\n")
+    assert pipeline is None
+    assert [d.render() for d in problems] == [
+        f"p/pipeline_wrapper.py:9:23: error: parameter '{name}' of 'run_api' cannot be a "
+        f"request field: {why}"
+    ]
+
+
+def test_field_names_pydantic_only_warns_about_are_served() -> None:
+    body = "    def run_api(self, json: str, copy: int, schema: str) -> str:\n        return ''\n"
+    pipeline, problems = _parse(body)
+    assert problems == [] and pipeline is not None and pipeline.run is not None
+    assert [p.name for p in pipeline.run.params] == ["json", "copy", "schema"]
