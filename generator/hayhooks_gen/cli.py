@@ -8,6 +8,7 @@ Exit codes: 0 success or up to date; 1 ``check`` found drift; 2 bad input or usa
 from __future__ import annotations
 
 import json
+import signal
 import sys
 import time
 from pathlib import Path
@@ -345,11 +346,34 @@ def new(
         typer.echo(f"created: {(done.root / rel).as_posix()}")
 
 
+_terminated = False
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    """SIGTERM (``timeout``, a cancelled CI job, ``docker stop``) stops a build as Ctrl-C does:
+    the KeyboardInterrupt unwinds through the emit stage, which puts OUT back as it was. A
+    second SIGTERM is ignored, so it cannot cut that rollback short."""
+    global _terminated
+    _terminated = True
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise KeyboardInterrupt
+
+
 def main() -> None:
+    global _terminated
+    _terminated = False
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         app()
     except SystemExit:
+        if _terminated:
+            typer.echo("hayhooks-gen: terminated (SIGTERM)", err=True)
+            sys.exit(128 + signal.SIGTERM)
         raise
+    except KeyboardInterrupt:
+        sys.exit(128 + (signal.SIGTERM if _terminated else signal.SIGINT))
     except Exception as exc:  # a bug: say so in one line, never a traceback
         typer.echo(f"hayhooks-gen: internal error: {type(exc).__name__}: {exc}", err=True)
         sys.exit(EXIT_INTERNAL)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
