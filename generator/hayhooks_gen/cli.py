@@ -8,6 +8,8 @@ Exit codes: 0 success or up to date; 1 ``check`` found drift; 2 bad input or usa
 from __future__ import annotations
 
 import json
+import keyword
+import re
 import signal
 import sys
 import time
@@ -78,10 +80,56 @@ def _wrappers(path: Path) -> Path:
     return path
 
 
+# Top-level packages the generated service imports, besides the standard library: a service
+# package of the same name would shadow them (``--package fastapi``: no ``FastAPI`` to import).
+SERVICE_IMPORTS = frozenset(
+    {
+        "anyio",
+        "dotenv",
+        "fastapi",
+        "fastapi_openai_compat",
+        "haystack",
+        "hayhooks",
+        "multipart",
+        "pydantic",
+        "pydantic_core",
+        "python_multipart",
+        "starlette",
+        "typing_extensions",
+        "uvicorn",
+    }
+)
+# PEP 508 project names, which pyproject.toml's ``name`` must be.
+PROJECT_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?")
+
+
 def _package(name: str) -> str:
-    if not name.isidentifier():
+    if not name.isidentifier() or keyword.iskeyword(name):
         _fail(f"error: --package {name!r} is not a Python identifier")
+    if name in sys.stdlib_module_names or name in SERVICE_IMPORTS:
+        _fail(f"error: --package {name!r} would shadow the module the service imports by that name")
     return name
+
+
+def _project_name(name: str) -> str:
+    if PROJECT_NAME.fullmatch(name) is None:
+        _fail(
+            f"error: --name {name!r} is not a project name (letters, digits, '.', '_', '-', "
+            "starting and ending with a letter or digit)"
+        )
+    return name
+
+
+def _output(path: Path) -> Path:
+    """Refuse, as usage errors, output paths no folder can be made at."""
+    if path.is_symlink() and not path.exists():
+        _fail(f"error: {path}: output path is a symlink to nothing")
+    if path.exists() and not path.is_dir():
+        _fail(f"error: {path}: output path exists and is not a folder")
+    for parent in path.absolute().parents:
+        if parent.exists() and not parent.is_dir():
+            _fail(f"error: {path}: {parent} is not a folder")
+    return path
 
 
 def _run(action: Any, wrappers: Path | None = None) -> Any:
@@ -100,7 +148,10 @@ def _build_once(wrappers: Path, output: Path, package: str, name: str, force: bo
     from hayhooks_gen.emit import apply, locked, plan
 
     root = _wrappers(wrappers)
-    result = _run(lambda: generate(root, package=_package(package), project_name=name), root)
+    output = _output(output)
+    result = _run(
+        lambda: generate(root, package=_package(package), project_name=_project_name(name)), root
+    )
     for warning in result.warnings:
         typer.echo(f"warning: {warning}", err=True)
     for located in result.located_warnings:
@@ -219,7 +270,10 @@ def check(
     from hayhooks_gen.emit import check as check_drift
 
     root = _wrappers(wrappers)
-    result = _run(lambda: generate(root, package=_package(package), project_name=name), root)
+    output = _output(output)
+    result = _run(
+        lambda: generate(root, package=_package(package), project_name=_project_name(name)), root
+    )
     drift = _run(lambda: check_drift(output, result))
     if drift.clean:
         typer.echo(f"{output}: up to date")

@@ -173,11 +173,36 @@ def discover(wrappers: Path) -> Discovery:
             continue
         files = _read_folder(root, entry, errors)
         pipelines.append(PipelineSource(name=name, ident=ident, folder=name, files=tuple(files)))
-    requirements: tuple[str, ...] = ()
-    req_file = root / "requirements.txt"
-    if req_file.is_file():
-        lines = req_file.read_text(encoding="utf-8").splitlines()
-        requirements = tuple(
-            sorted({ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")})
-        )
+    requirements = _requirements(root, errors)
     return Discovery(tuple(pipelines), tuple(warnings), requirements, tuple(errors))
+
+
+# Control characters (tab aside): they would end up raw in pyproject.toml's strings.
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def _requirements(root: Path, errors: list[Diagnostic]) -> tuple[str, ...]:
+    """The extra dependencies of ``requirements.txt`` (blank and comment lines left out)."""
+    req_file = root / "requirements.txt"
+    if not req_file.is_file():
+        return ()
+    try:
+        text = req_file.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        where = req_file.read_bytes()[: exc.start].count(b"\n") + 1
+        errors.append(Diagnostic("requirements.txt", where, 1, "source is not valid UTF-8"))
+        return ()
+    found: set[str] = set()
+    for number, raw in enumerate(text.splitlines(), start=1):
+        requirement = raw.strip()
+        if not requirement or requirement.startswith("#"):
+            continue
+        bad = _CONTROL.search(requirement)
+        if bad is not None:
+            col = raw.index(bad.group()) + 1
+            errors.append(
+                Diagnostic("requirements.txt", number, col, "control character in a requirement")
+            )
+            continue
+        found.add(requirement)
+    return tuple(sorted(found))

@@ -504,6 +504,67 @@ def test_output_path_that_is_a_file_is_a_usage_error(tmp_path: Path) -> None:
     assert "not a folder" in run.stderr, run
 
 
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--package", "class", "is not a Python identifier"),
+        ("--package", "fastapi", "would shadow the module the service imports by that name"),
+        ("--package", "json", "would shadow the module the service imports by that name"),
+        ("--name", "x\ny", "is not a project name"),
+        ("--name", "-x", "is not a project name"),
+    ],
+)
+@pytest.mark.parametrize("command", ["build", "check"])
+def test_package_and_project_names_that_would_break_the_service_are_refused(
+    tmp_path: Path, command: str, option: str, value: str, message: str
+) -> None:
+    wrappers = wrappers_of(tmp_path / WRAPPERS, {"p": GOOD_WRAPPER})
+    run = cli(command, wrappers, "-o", tmp_path / "out", option, value)
+    assert run.code == 2, run
+    assert message in run.stderr, run
+    assert_no_traceback(run)
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("command", ["build", "check"])
+@pytest.mark.parametrize("where", ["under_a_file", "dangling_symlink", "a_file"])
+def test_output_paths_no_folder_can_be_made_at_are_usage_errors(
+    tmp_path: Path, command: str, where: str
+) -> None:
+    wrappers = wrappers_of(tmp_path / WRAPPERS, {"p": GOOD_WRAPPER})
+    (tmp_path / "file").write_bytes(b"precious\n")
+    (tmp_path / "dangling").symlink_to(tmp_path / "nothing")
+    out = {
+        "under_a_file": tmp_path / "file" / "sub",
+        "dangling_symlink": tmp_path / "dangling",
+        "a_file": tmp_path / "file",
+    }[where]
+    before = snapshot(tmp_path)
+    run = cli(command, wrappers, "-o", out)
+    assert run.code == 2, run
+    assert run.stderr.startswith("error: "), run
+    assert_no_traceback(run)
+    assert_same_tree(before, snapshot(tmp_path))
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"requests\nna\xefve\n", (2, 1, "source is not valid UTF-8")),
+        (b"# extra\nrequests\nbad\x01name\n", (3, 4, "control character in a requirement")),
+    ],
+)
+def test_requirements_txt_problems_are_located(
+    tmp_path: Path, content: bytes, expected: tuple[int, int, str]
+) -> None:
+    wrappers = wrappers_of(tmp_path / WRAPPERS, {"p": GOOD_WRAPPER})
+    (wrappers / "requirements.txt").write_bytes(content)
+    run = cli("build", WRAPPERS, "-o", "out", cwd=tmp_path)
+    line, col, message = expected
+    assert_located(run, (Expected("requirements.txt", line, col, message),))
+    assert not (tmp_path / "out").exists()
+
+
 # ------------------------------------------------------------------------------------ check
 
 
