@@ -17,7 +17,8 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
+from typing import Any
 
 from hayhooks_gen import __version__
 from hayhooks_gen.build import Output
@@ -27,6 +28,8 @@ from hayhooks_gen.render import HEADER, HEADER_TEXT
 MANIFEST = ".hayhooks-gen.json"
 LOCK = ".hayhooks-gen.lock"
 STAGING_PREFIX = ".hayhooks-gen-staging-"
+# a staging folder kept because undoing a failed build failed: it holds the backups
+BACKUP_PREFIX = ".hayhooks-gen-backup-"
 
 
 def sha256(content: bytes) -> str:
@@ -49,9 +52,48 @@ class Manifest:
     user_owned: tuple[str, ...]
 
 
-def _safe_relpath(path: str) -> bool:
-    pure = PurePosixPath(path)
-    return bool(path) and not pure.is_absolute() and ".." not in pure.parts and "\\" not in path
+def _normal_relpath(path: str) -> bool:
+    """Whether ``path`` is a relative POSIX path in normal form, as ``manifest_bytes`` writes.
+
+    Anything else is refused, not normalised: an alias such as ``app/./x.py`` names a file
+    that is also listed under its real name, and a build would delete it as stale.
+    """
+    return (
+        bool(path)
+        and "\\" not in path
+        and "\x00" not in path
+        and all(part not in ("", ".", "..") for part in path.split("/"))
+    )
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    """JSON object hook: a key given twice is refused (``json`` would keep the last silently)."""
+    result: dict[str, object] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"duplicate key {key!r}")
+        result[key] = value
+    return result
+
+
+def _manifest_problem(data: Any) -> str | None:
+    """What is wrong with a decoded manifest, or None when it is well formed."""
+    files = data["files"]
+    user_owned = data.get("user_owned", [])
+    if data.get("generator") != "hayhooks-gen" or not isinstance(files, dict):
+        return "unexpected entries"
+    if not all(isinstance(v, str) for v in files.values()) or not isinstance(user_owned, list):
+        return "unexpected entries"
+    if not all(isinstance(p, str) for p in user_owned):
+        return "unexpected entries"
+    for rel in [*files, *user_owned]:
+        if not _normal_relpath(rel):
+            return f"path {rel!r} is not a relative POSIX path in normal form"
+    listed = [*files, *user_owned]
+    if len(set(listed)) != len(listed):
+        twice = sorted({rel for rel in listed if listed.count(rel) > 1})
+        return f"path {twice[0]!r} is listed twice"
+    return None
 
 
 def read_manifest(out: Path) -> Manifest | None:
@@ -59,28 +101,15 @@ def read_manifest(out: Path) -> Manifest | None:
     if not path.is_file():
         return None
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        files = data["files"]
-        user_owned = data.get("user_owned", [])
-        valid = (
-            data.get("generator") == "hayhooks-gen"
-            and isinstance(files, dict)
-            and all(
-                isinstance(k, str) and isinstance(v, str) and _safe_relpath(k)
-                for k, v in files.items()
-            )
-            and isinstance(user_owned, list)
-            and all(isinstance(p, str) and _safe_relpath(p) for p in user_owned)
-        )
+        data = json.loads(path.read_text(encoding="utf-8"), object_pairs_hook=_unique_keys)
+        problem = _manifest_problem(data)
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise UsageError(
             f"{path}: the manifest is not valid hayhooks-gen JSON ({exc}); fix or remove it"
         ) from exc
-    if not valid:
-        raise UsageError(
-            f"{path}: the manifest was modified (unexpected entries); restore it or remove it"
-        )
-    return Manifest(dict(files), tuple(user_owned))
+    if problem is not None:
+        raise UsageError(f"{path}: the manifest was modified ({problem}); restore it or remove it")
+    return Manifest(dict(data["files"]), tuple(data.get("user_owned", [])))
 
 
 def _is_generated_by_us(content: bytes) -> bool:
@@ -98,6 +127,8 @@ class Plan:
     creates: dict[str, bytes] = field(default_factory=dict)  # user-owned, missing
     deletes: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)  # stale, but edited or not ours: left alone
+    # stale and already gone (a killed build deleted them): their empty folders are pruned
+    vanished: list[str] = field(default_factory=list)
     manifest: bytes = b""
     manifest_changed: bool = False
 
@@ -106,16 +137,87 @@ class Plan:
         return not (self.writes or self.creates or self.deletes or self.manifest_changed)
 
 
+def _symlink_on_the_way(out: Path, rel: str) -> str | None:
+    """The first symlink among ``rel`` and its folders below ``out``, relative to ``out``.
+
+    A write, move or delete through such a link would change files outside ``out`` (the
+    user's wrappers, say), so the build refuses instead of following it.
+    """
+    parts = rel.split("/")
+    current = out
+    for depth, part in enumerate(parts, start=1):
+        current = current / part
+        if current.is_symlink():
+            return "/".join(parts[:depth])
+        if not current.exists():
+            return None  # nothing deeper exists, so no deeper link either
+    return None
+
+
+def _touched_paths(out: Path, output: Output, owned: dict[str, str]) -> list[str]:
+    """Every path below ``out`` a build may write, move aside or delete."""
+    # A user-owned path is written only when absent (a link counts as present: left alone).
+    creatable = [rel for rel in output.user_owned if not os.path.lexists(out / rel)]
+    return [MANIFEST, *output.generated, *creatable, *owned]
+
+
+def _refuse_symlinks(out: Path, paths: list[str]) -> None:
+    links = {link for rel in paths if (link := _symlink_on_the_way(out, rel)) is not None}
+    if links:
+        listed = "\n".join(f"  {link}" for link in sorted(links))
+        raise UsageError(
+            f"{out}: refusing to write or delete through symlinks inside the output folder:\n"
+            f"{listed}\nreplace them with real files or folders, or remove them"
+        )
+
+
+def _non_folder_parent(out: Path, rel: str) -> str | None:
+    """The first folder of ``rel`` below ``out`` that exists but is not a folder (a file)."""
+    parts = rel.split("/")[:-1]
+    current = out
+    for depth, part in enumerate(parts, start=1):
+        current = current / part
+        if not current.exists():
+            return None
+        if not current.is_dir():
+            return "/".join(parts[:depth])
+    return None
+
+
+def _refuse_files_in_the_way(out: Path, result: Plan) -> None:
+    """Refuse, before any move, when a folder the build must create is taken by a file.
+
+    Only a file the plan deletes anyway (a stale, provably generated one) may be in the way:
+    ``apply`` deletes before it writes. Anything else is the user's, and is never replaced.
+    """
+    deleted = set(result.deletes)
+    blocked: dict[str, str] = {}  # the file in the way -> one path that needs it as a folder
+    for rel in sorted([*result.writes, *result.creates]):
+        blocker = _non_folder_parent(out, rel)
+        if blocker is not None and blocker not in deleted:
+            blocked.setdefault(blocker, rel)
+    if blocked:
+        listed = "\n".join(f"  {b} (a folder is needed for {rel})" for b, rel in blocked.items())
+        raise UsageError(
+            f"{out}: refusing to replace files hayhooks-gen did not generate with folders:\n"
+            f"{listed}\nmove them away, or delete them if they are stale"
+        )
+
+
 def plan(out: Path, output: Output, *, force: bool = False) -> Plan:
-    previous = read_manifest(out) if out.exists() else None
     if out.exists() and not out.is_dir():
         raise UsageError(f"{out}: output path exists and is not a folder")
+    if out.exists():
+        _refuse_symlinks(out, [MANIFEST])  # checked before the manifest is read through it
+    previous = read_manifest(out) if out.exists() else None
     if previous is None and out.exists() and _has_user_content(out) and not force:
         raise UsageError(
             f"{out}: folder is not empty and has no {MANIFEST}; pass --force to generate into it "
             "(files that hayhooks-gen did not generate are still never overwritten)"
         )
     owned = previous.files if previous else {}
+    if out.exists():
+        _refuse_symlinks(out, _touched_paths(out, output, owned))
     result = Plan()
     conflicts: list[str] = []
     for rel, content in output.generated.items():
@@ -148,6 +250,8 @@ def plan(out: Path, output: Output, *, force: bool = False) -> Plan:
             continue
         target = out / rel
         if not target.is_file():
+            if not target.exists():
+                result.vanished.append(rel)
             continue
         content = target.read_bytes()
         # Delete only what is provably ours: unedited, and a generated file (its header says
@@ -157,6 +261,7 @@ def plan(out: Path, output: Output, *, force: bool = False) -> Plan:
             result.deletes.append(rel)
         else:
             result.kept.append(rel)
+    _refuse_files_in_the_way(out, result)
     result.manifest = manifest_bytes(output)
     manifest_path = out / MANIFEST
     result.manifest_changed = (
@@ -212,51 +317,119 @@ def locked(out: Path) -> Iterator[None]:
         lock.unlink(missing_ok=True)
 
 
+class RollbackError(Exception):
+    """A failed build whose undo failed too: OUT may be mixed; the backups were kept."""
+
+
+@dataclass(frozen=True)
+class _Step:
+    """One change ``apply`` made, and what undoes it.
+
+    A move into ``target`` (``backup`` holds what it replaced, None if it was absent), or,
+    with ``created_dir``, a folder ``apply`` created. Kept in one list, in order, so undoing
+    in reverse removes a folder's new files before the folder, and restores a deleted file
+    only once the folder that took its place is gone.
+    """
+
+    target: Path
+    backup: Path | None = None
+    created_dir: bool = False
+
+
 def apply(out: Path, result: Plan) -> None:
     """Stage every new file, then move them into place, the manifest last.
 
     Each file a move replaces or deletes is first moved aside into the staging folder; if
     anything fails, every step taken is undone in reverse order, so OUT is left as it was.
+    If an undo step fails too, the others are still undone and the staging folder, which
+    holds the backups, is kept under a name the next build does not clean up.
     Files are not fsynced one by one (that cost more than all other work together); a
     power loss mid-build can leave files the next build rewrites, since the manifest says
     what each should hold.
     """
     staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out))
-    done: list[tuple[Path, Path | None]] = []  # (target, its previous content moved aside)
-    created_dirs: list[Path] = []
+    steps: list[_Step] = []
+    keep_staging = True  # until the build succeeded or was fully undone
     try:
-        moves: list[tuple[Path | None, Path]] = []
-        contents = [*result.writes.items(), *result.creates.items(), (MANIFEST, result.manifest)]
-        for index, (rel, content) in enumerate(contents):
-            new = staging / f"new-{index}"
-            new.write_bytes(content)
-            moves.append((new, out / rel))
-        # deletions go before the manifest, which is always the last move
-        moves[-1:-1] = [(None, out / rel) for rel in result.deletes]
-        for index, (staged, target) in enumerate(moves):
-            backup: Path | None = None
-            if target.exists():
-                backup = staging / f"old-{index}"
-                os.replace(target, backup)
-            elif staged is not None:
-                created_dirs.extend(_make_parents(out, target.parent))
-            done.append((target, backup))
-            if staged is not None:
-                os.replace(staged, target)
-    except BaseException:
-        for target, backup in reversed(done):
-            if backup is not None:
-                os.replace(backup, target)
-            else:
-                target.unlink(missing_ok=True)
-        for directory in reversed(created_dirs):
-            if directory.is_dir() and not any(directory.iterdir()):
-                directory.rmdir()
+        _move_into_place(out, staging, result, steps)
+        keep_staging = False
+    except BaseException as exc:
+        failures = _roll_back(steps)
+        if failures:
+            backups = _keep_backups(out, staging)
+            raise RollbackError(
+                f"{out}: the build failed ({type(exc).__name__}: {exc}) and {len(failures)} "
+                f"undo step(s) failed too ({failures[0]}); OUT may mix old and new files; "
+                f"the previous files are kept in {backups}"
+            ) from exc
+        keep_staging = False
         raise
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    for rel in result.deletes:
+        if not keep_staging:
+            shutil.rmtree(staging, ignore_errors=True)
+    for rel in [*result.deletes, *result.vanished]:
         _prune_empty_dirs(out, (out / rel).parent)
+
+
+def _move_into_place(out: Path, staging: Path, result: Plan, steps: list[_Step]) -> None:
+    """Stage the new contents, then do every move, recording each in ``steps`` first."""
+    contents = [*result.writes.items(), *result.creates.items()]
+    staged: list[tuple[Path | None, Path]] = []
+    for index, (rel, content) in enumerate([*contents, (MANIFEST, result.manifest)]):
+        new = staging / f"new-{index}"
+        new.write_bytes(content)
+        staged.append((new, out / rel))
+    # Deletions first: a stale generated file may sit where a new folder goes (planning
+    # allowed that). The manifest is always the last move.
+    deletions: list[tuple[Path | None, Path]] = [(None, out / rel) for rel in result.deletes]
+    moves = [*deletions, *staged]
+    for index, (new_path, target) in enumerate(moves):
+        backup: Path | None = None
+        if target.exists():
+            backup = staging / f"old-{index}"
+            steps.append(_Step(target, backup))
+            os.replace(target, backup)
+        elif new_path is not None:  # a deletion of an absent file has nothing to undo
+            for directory in _make_parents(out, target.parent):
+                steps.append(_Step(directory, created_dir=True))
+            steps.append(_Step(target))
+        if new_path is not None:
+            os.replace(new_path, target)
+
+
+def _roll_back(steps: list[_Step]) -> list[str]:
+    """Undo ``steps`` in reverse order; a failing step does not stop the others.
+
+    Returns one line per step that could not be undone.
+    """
+    failures: list[str] = []
+    for step in reversed(steps):
+        try:
+            _undo(step)
+        except Exception as exc:  # reported; the remaining steps must still run
+            failures.append(f"{step.target}: {type(exc).__name__}: {exc}")
+    return failures
+
+
+def _undo(step: _Step) -> None:
+    if step.created_dir:
+        if step.target.is_dir() and not any(step.target.iterdir()):
+            step.target.rmdir()
+    elif step.backup is not None:
+        if os.path.lexists(step.backup):  # else the move aside never happened
+            os.replace(step.backup, step.target)
+    else:
+        step.target.unlink(missing_ok=True)
+
+
+def _keep_backups(out: Path, staging: Path) -> Path:
+    """Rename the staging folder so the next build's clean-up of staging folders keeps it."""
+    kept = out / staging.name.replace(STAGING_PREFIX, BACKUP_PREFIX, 1)
+    try:
+        os.rename(staging, kept)
+    except OSError:
+        return staging
+    return kept
 
 
 def _make_parents(out: Path, directory: Path) -> list[Path]:

@@ -11,7 +11,7 @@ import pytest
 
 from hayhooks_gen.build import generate
 from hayhooks_gen.diagnostics import UsageError
-from hayhooks_gen.emit import MANIFEST, apply, check, plan
+from hayhooks_gen.emit import MANIFEST, RollbackError, apply, check, plan, read_manifest
 from hayhooks_gen.render import HEADER
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "wrappers"
@@ -131,3 +131,110 @@ def test_a_crash_while_moving_files_into_place_rolls_everything_back(
     monkeypatch.undo()
     assert _snapshot(out) == before
     assert [p.name for p in out.iterdir() if p.name.startswith(".hayhooks-gen-staging")] == []
+
+
+def _list_stale(out: Path, rel: str, content: bytes) -> None:
+    """Put a provably generated, stale file at ``rel`` and list it in the manifest."""
+    manifest = json.loads((out / MANIFEST).read_text())
+    manifest["files"][rel] = hashlib.sha256(content).hexdigest()
+    (out / MANIFEST).write_text(json.dumps(manifest))
+    (out / rel).write_bytes(content)
+
+
+def test_a_user_file_where_a_folder_goes_is_refused_but_a_stale_generated_one_is_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "svc"
+    _build(out)
+    output = generate(EXAMPLES)
+    output.generated["extra/x.py"] = f"{HEADER}\nx = 1\n".encode()
+    (out / "extra").write_text("mine\n")
+    with pytest.raises(UsageError, match=r"extra \(a folder is needed for extra/x.py\)"):
+        plan(out, output)
+    stale = f"{HEADER}\nold = 1\n".encode()
+    _list_stale(out, "extra", stale)
+    before = _snapshot(out)
+    todo = plan(out, output)
+    assert todo.deletes == ["extra"] and "extra/x.py" in todo.writes
+    # a failure at the last move (the manifest) undoes the folder and restores the file
+    real_replace = os.replace
+
+    def fail_on_manifest(src: object, dst: object) -> None:
+        if Path(str(dst)).name == MANIFEST and Path(str(src)).name.startswith("new-"):
+            raise OSError("disk full")
+        real_replace(src, dst)  # type: ignore[arg-type]
+
+    with monkeypatch.context() as m:
+        m.setattr("hayhooks_gen.emit.os.replace", fail_on_manifest)
+        with pytest.raises(OSError, match="disk full"):
+            apply(out, todo)
+    assert _snapshot(out) == before and (out / "extra").is_file()
+    apply(out, todo)
+    assert (out / "extra" / "x.py").read_bytes() == output.generated["extra/x.py"]
+
+
+def test_a_failing_undo_step_does_not_stop_the_rollback_and_keeps_the_backups(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "svc"
+    _build(out)
+    (out / "app" / "main.py").write_text("# will be replaced\n")
+    (out / "README.md").write_text("# will be replaced too\n")
+    before = _snapshot(out)
+    todo = plan(out, generate(EXAMPLES))
+    assert len(todo.writes) >= 2
+    real_replace = os.replace
+    calls = {"n": 0}
+
+    def flaky_replace(src: object, dst: object) -> None:
+        # moves 1-2: first file aside and in; 3: second aside; 4 fails; 5: its undo fails
+        calls["n"] += 1
+        if calls["n"] in (4, 5):
+            raise OSError(f"failure {calls['n']}")
+        real_replace(src, dst)  # type: ignore[arg-type]
+
+    monkeypatch.setattr("hayhooks_gen.emit.os.replace", flaky_replace)
+    with pytest.raises(RollbackError, match="1 undo step") as info:
+        apply(out, todo)
+    monkeypatch.undo()
+    first, second = (out / rel for rel in list(todo.writes)[:2])
+    rel_first = first.relative_to(out).as_posix()
+    assert first.read_bytes() == before[rel_first]  # undone although a later undo failed
+    assert not second.exists()
+    kept = [p for p in out.iterdir() if p.name.startswith(".hayhooks-gen-backup-")]
+    assert len(kept) == 1 and str(kept[0]) in str(info.value)
+    rel_second = second.relative_to(out).as_posix()
+    assert before[rel_second] in [p.read_bytes() for p in kept[0].iterdir()]
+    _build(out)  # the next build neither needs nor removes the backups
+    assert kept[0].is_dir()
+
+
+@pytest.mark.parametrize(
+    "path", ["app/./main.py", "app//main.py", "/app/main.py", "app/main.py/", "a\\b", "a/../b"]
+)
+def test_manifest_paths_must_be_in_normal_form(tmp_path: Path, path: str) -> None:
+    out = tmp_path / "svc"
+    _build(out)
+    manifest = json.loads((out / MANIFEST).read_text())
+    manifest["files"][path] = "0" * 64
+    (out / MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(UsageError, match="normal form"):
+        read_manifest(out)
+
+
+def test_symlinks_inside_out_are_refused(tmp_path: Path) -> None:
+    out = tmp_path / "svc"
+    _build(out)
+    routes = out / "app" / "routes"
+    routes.rename(tmp_path / "routes")
+    routes.symlink_to(tmp_path / "routes")
+    with pytest.raises(UsageError, match="through symlinks") as info:
+        plan(out, generate(EXAMPLES))
+    assert "  app/routes\n" in str(info.value)
+    routes.unlink()
+    (tmp_path / "routes").rename(routes)
+    main = out / "app" / "main.py"
+    main.rename(tmp_path / "main.py")
+    main.symlink_to(tmp_path / "main.py")
+    with pytest.raises(UsageError, match=r"app/main\.py"):
+        plan(out, generate(EXAMPLES))
