@@ -52,6 +52,9 @@ class Manifest:
     user_owned: tuple[str, ...]
 
 
+MAX_NAME_BYTES = 255
+
+
 def _normal_relpath(path: str) -> bool:
     """Whether ``path`` is a relative POSIX path in normal form, as ``manifest_bytes`` writes.
 
@@ -63,6 +66,10 @@ def _normal_relpath(path: str) -> bool:
         and "\\" not in path
         and "\x00" not in path
         and all(part not in ("", ".", "..") for part in path.split("/"))
+        # no file system here takes a longer name; asking it about one is an error (ENAMETOOLONG)
+        and all(
+            len(part.encode("utf-8", "surrogatepass")) <= MAX_NAME_BYTES for part in path.split("/")
+        )
     )
 
 
@@ -103,7 +110,7 @@ def read_manifest(out: Path) -> Manifest | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"), object_pairs_hook=_unique_keys)
         problem = _manifest_problem(data)
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
         raise UsageError(
             f"{path}: the manifest is not valid hayhooks-gen JSON ({exc}); fix or remove it"
         ) from exc

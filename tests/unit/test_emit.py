@@ -210,7 +210,16 @@ def test_a_failing_undo_step_does_not_stop_the_rollback_and_keeps_the_backups(
 
 
 @pytest.mark.parametrize(
-    "path", ["app/./main.py", "app//main.py", "/app/main.py", "app/main.py/", "a\\b", "a/../b"]
+    "path",
+    [
+        "app/./main.py",
+        "app//main.py",
+        "/app/main.py",
+        "app/main.py/",
+        "a\\b",
+        "a/../b",
+        "app/" + "x" * 256 + ".py",  # longer than any file name: the OS would refuse to look
+    ],
 )
 def test_manifest_paths_must_be_in_normal_form(tmp_path: Path, path: str) -> None:
     out = tmp_path / "svc"
@@ -238,3 +247,11 @@ def test_symlinks_inside_out_are_refused(tmp_path: Path) -> None:
     main.symlink_to(tmp_path / "main.py")
     with pytest.raises(UsageError, match=r"app/main\.py"):
         plan(out, generate(EXAMPLES))
+
+
+def test_a_manifest_nested_too_deep_for_the_json_parser_is_malformed(tmp_path: Path) -> None:
+    out = tmp_path / "svc"
+    _build(out)
+    (out / MANIFEST).write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(UsageError, match="not valid hayhooks-gen JSON"):
+        read_manifest(out)
