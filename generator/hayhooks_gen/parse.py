@@ -249,7 +249,20 @@ def _members(
     return out
 
 
-class _SelfAssignments(cst.CSTVisitor):
+class _OwnScopeVisitor(cst.CSTVisitor):
+    """Visits a function's own body: nested functions, lambdas and classes are not entered."""
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+
+class _SelfAssignments(_OwnScopeVisitor):
     """``self.<run method> = ...`` in the visited function itself (not in nested scopes)."""
 
     def __init__(self) -> None:
@@ -270,15 +283,6 @@ class _SelfAssignments(cst.CSTVisitor):
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         self._target(node.target)
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False
-
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        return False
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        return False
 
 
 def _assigned_in_setup(
@@ -423,7 +427,7 @@ def _return_kind(scope: ModuleScope, node: cst.BaseExpression) -> ReturnKind:
     return ReturnKind.JSON
 
 
-class _YieldFinder(cst.CSTVisitor):
+class _YieldFinder(_OwnScopeVisitor):
     """Finds a ``yield`` of the visited function itself (not of a nested scope)."""
 
     def __init__(self) -> None:
@@ -432,15 +436,6 @@ class _YieldFinder(cst.CSTVisitor):
 
     def visit_Yield(self, node: cst.Yield) -> bool:
         self.found = True
-        return False
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False
-
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        return False
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
         return False
 
 
