@@ -120,18 +120,6 @@ def _project_name(name: str) -> str:
     return name
 
 
-def _output(path: Path) -> Path:
-    """Refuse, as usage errors, output paths no folder can be made at."""
-    if path.is_symlink() and not path.exists():
-        _fail(f"error: {path}: output path is a symlink to nothing")
-    if path.exists() and not path.is_dir():
-        _fail(f"error: {path}: output path exists and is not a folder")
-    for parent in path.absolute().parents:
-        if parent.exists() and not parent.is_dir():
-            _fail(f"error: {path}: {parent} is not a folder")
-    return path
-
-
 def _run(action: Any, wrappers: Path | None = None) -> Any:
     try:
         return action()
@@ -148,7 +136,6 @@ def _build_once(wrappers: Path, output: Path, package: str, name: str, force: bo
     from hayhooks_gen.emit import apply, locked, plan
 
     root = _wrappers(wrappers)
-    output = _output(output)
     result = _run(
         lambda: generate(root, package=_package(package), project_name=_project_name(name)), root
     )
@@ -270,7 +257,6 @@ def check(
     from hayhooks_gen.emit import check as check_drift
 
     root = _wrappers(wrappers)
-    output = _output(output)
     result = _run(
         lambda: generate(root, package=_package(package), project_name=_project_name(name)), root
     )

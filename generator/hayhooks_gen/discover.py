@@ -186,10 +186,11 @@ def _requirements(root: Path, errors: list[Diagnostic]) -> tuple[str, ...]:
     req_file = root / "requirements.txt"
     if not req_file.is_file():
         return ()
+    content = req_file.read_bytes()
     try:
-        text = req_file.read_bytes().decode("utf-8")
+        text = content.decode("utf-8")
     except UnicodeDecodeError as exc:
-        where = req_file.read_bytes()[: exc.start].count(b"\n") + 1
+        where = content[: exc.start].count(b"\n") + 1
         errors.append(Diagnostic("requirements.txt", where, 1, "source is not valid UTF-8"))
         return ()
     found: set[str] = set()

@@ -150,15 +150,18 @@ def _symlink_on_the_way(out: Path, rel: str) -> str | None:
     A write, move or delete through such a link would change files outside ``out`` (the
     user's wrappers, say), so the build refuses instead of following it.
     """
-    parts = rel.split("/")
+    return next((prefix for prefix, path in _walk(out, rel.split("/")) if path.is_symlink()), None)
+
+
+def _walk(out: Path, parts: list[str]) -> Iterator[tuple[str, Path]]:
+    """Each prefix of ``parts`` below ``out`` (relative, and as a path), outermost first,
+    up to the first that does not exist: nothing deeper can."""
     current = out
     for depth, part in enumerate(parts, start=1):
         current = current / part
-        if current.is_symlink():
-            return "/".join(parts[:depth])
-        if not current.exists():
-            return None  # nothing deeper exists, so no deeper link either
-    return None
+        yield "/".join(parts[:depth]), current
+        if not os.path.lexists(current):
+            return
 
 
 def _touched_paths(out: Path, output: Output, owned: dict[str, str]) -> list[str]:
@@ -180,15 +183,8 @@ def _refuse_symlinks(out: Path, paths: list[str]) -> None:
 
 def _non_folder_parent(out: Path, rel: str) -> str | None:
     """The first folder of ``rel`` below ``out`` that exists but is not a folder (a file)."""
-    parts = rel.split("/")[:-1]
-    current = out
-    for depth, part in enumerate(parts, start=1):
-        current = current / part
-        if not current.exists():
-            return None
-        if not current.is_dir():
-            return "/".join(parts[:depth])
-    return None
+    folders = _walk(out, rel.split("/")[:-1])
+    return next((prefix for prefix, path in folders if path.exists() and not path.is_dir()), None)
 
 
 def _refuse_files_in_the_way(out: Path, result: Plan) -> None:
@@ -211,9 +207,19 @@ def _refuse_files_in_the_way(out: Path, result: Plan) -> None:
         )
 
 
-def plan(out: Path, output: Output, *, force: bool = False) -> Plan:
+def usable_output(out: Path) -> None:
+    """Refuse, as usage errors, output paths no folder is or can be made at."""
+    if out.is_symlink() and not out.exists():
+        raise UsageError(f"{out}: output path is a symlink to nothing")
     if out.exists() and not out.is_dir():
         raise UsageError(f"{out}: output path exists and is not a folder")
+    for parent in out.absolute().parents:
+        if parent.exists() and not parent.is_dir():
+            raise UsageError(f"{out}: {parent} is not a folder")
+
+
+def plan(out: Path, output: Output, *, force: bool = False) -> Plan:
+    usable_output(out)
     if out.exists():
         _refuse_symlinks(out, [MANIFEST])  # checked before the manifest is read through it
     previous = read_manifest(out) if out.exists() else None
@@ -297,8 +303,7 @@ def _lock_holder_alive(lock: Path) -> bool:
 @contextmanager
 def locked(out: Path) -> Iterator[None]:
     """One build at a time per output folder; a lock left by a dead build is taken over."""
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"{out}: output path exists and is not a folder")
+    usable_output(out)
     out.mkdir(parents=True, exist_ok=True)
     lock = out / LOCK
     for attempt in range(2):
@@ -470,6 +475,7 @@ class Drift:
 
 def check(out: Path, output: Output) -> Drift:
     """Compare ``out`` with what ``build`` would write; writes nothing."""
+    usable_output(out)
     previous = read_manifest(out) if out.is_dir() else None
     missing: list[str] = []
     changed: list[str] = []

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -262,6 +263,36 @@ def test_interrupt_while_moving_files_rolls_back(
     assert run.code in (1, 130), run  # click's answer to Ctrl-C
     assert_no_traceback(run)
     assert_same_tree(before, snapshot(out))
+
+
+@pytest.mark.parametrize("at", ["first", "half", "last"])
+def test_sigterm_while_moving_files_leaves_out_as_it_was(
+    tmp_path: Path, out: Path, inputs: dict[str, Path], monkeypatch: pytest.MonkeyPatch, at: str
+) -> None:
+    """SIGTERM (``timeout``, a cancelled CI job, ``docker stop``) is rolled back as Ctrl-C is,
+    with exit code 143 (128 + SIGTERM)."""
+    total = _count_replaces(inputs, tmp_path, monkeypatch)
+    n = {"first": 1, "half": total // 2, "last": total}[at]
+    before = snapshot(out)
+    real = os.replace
+    moves = 0
+
+    def terminated_on_n(src: Any, dst: Any) -> None:
+        nonlocal moves
+        moves += 1
+        if moves == n:
+            os.kill(os.getpid(), signal.SIGTERM)  # the handler raises at the next bytecode
+        real(src, dst)
+
+    with monkeypatch.context() as m:
+        m.setattr("hayhooks_gen.emit.os.replace", terminated_on_n)
+        run = cli_in_process("build", inputs["b"], "-o", out)
+    assert run.code == 128 + signal.SIGTERM, run
+    assert "terminated (SIGTERM)" in run.stderr
+    assert_no_traceback(run)
+    assert_same_tree(before, snapshot(out))
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # main() put the handler back
+    build_ok(inputs["b"], out)  # and the next build converges
 
 
 def test_crash_while_staging_leaves_out_identical(
