@@ -1,12 +1,17 @@
 """The generated project installs as a normal (non-editable) package and serves from anywhere.
 
-This is what the user-owned Dockerfile does (`pip install .`, then uvicorn from another
-folder), checked without a Docker engine: the wheel must carry the routes, the runtime and
-every wrapper file, data files and sub-packages included.
+The user-owned Dockerfile installs the project (`pip install .`), so the wheel must carry the
+routes, the runtime and every wrapper file, data files and sub-packages included; its bytecode
+step must leave nothing for the service to compile when it starts. Both are checked here
+without a Docker engine.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -53,3 +58,67 @@ def test_wheel_of_the_service_serves_wrapper_data_files(tmp_path: Path) -> None:
     assert answer.json() == {
         "result": {"text": "HELLO ANN / BONJOUR ANN / HOLA ANN!", "languages": 3}
     }
+
+
+# Imports app.main with every compile() of a source file recorded: the interpreter compiles a
+# module's source only when it has no usable bytecode for it.
+COMPILE_SPY = """
+import builtins, json, os, sys
+root = os.getcwd() + os.sep
+seen = []
+real = builtins.compile
+def spy(source, filename, *args, **kwargs):
+    seen.append(os.fspath(filename))
+    return real(source, filename, *args, **kwargs)
+builtins.compile = spy
+sys.path.insert(0, os.getcwd())
+import app.main
+builtins.compile = real
+print(json.dumps(sorted(os.path.relpath(f) for f in seen if f.startswith(root))))
+"""
+
+
+def _sources_compiled_at_start(out: Path, env: dict[str, str]) -> list[str]:
+    started = subprocess.run(
+        [sys.executable, "-c", COMPILE_SPY],
+        cwd=out,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert started.returncode == 0, started.stderr
+    compiled: list[str] = json.loads(started.stdout.splitlines()[-1])
+    return compiled
+
+
+def test_dockerfile_bytecode_step_leaves_nothing_to_compile_at_start(tmp_path: Path) -> None:
+    wrappers = tmp_path / "wrappers"
+    shutil.copytree(GOLDEN / "relative_imports" / "wrappers", wrappers)
+    # A module no route imports and Python cannot compile: served (with a warning), as Hayhooks
+    # serves it, so the image build must not fail on it.
+    (wrappers / "with_helper" / "scratch.py").write_text("return 1\n", "utf-8")
+    out = build_service(wrappers, tmp_path / "svc")
+    # As in the image: the Dockerfile's ENV, so Python caches no bytecode at run time.
+    env = clean_env({"PYTHONDONTWRITEBYTECODE": "1"})
+
+    before = _sources_compiled_at_start(out, env)
+    assert "app/main.py" in before and "app/pipelines/with_helper/helper.py" in before
+
+    dockerfile = (out / "Dockerfile").read_text("utf-8")
+    step = re.search(r"\((python -m compileall [^)]*)\)", dockerfile)
+    assert step is not None, dockerfile
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    ran = subprocess.run(
+        ["sh", "-c", f"({step.group(1)})"],
+        cwd=out,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert ran.returncode == 0
+    assert "scratch.py" in ran.stdout, ran.stdout + ran.stderr
+    assert _sources_compiled_at_start(out, env) == []
