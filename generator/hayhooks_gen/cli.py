@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import keyword
-import re
 import signal
 import sys
 import time
@@ -99,8 +98,6 @@ SERVICE_IMPORTS = frozenset(
         "uvicorn",
     }
 )
-# PEP 508 project names, which pyproject.toml's ``name`` must be.
-PROJECT_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?")
 
 
 def _package(name: str) -> str:
@@ -112,6 +109,8 @@ def _package(name: str) -> str:
 
 
 def _project_name(name: str) -> str:
+    from hayhooks_gen.render import PROJECT_NAME
+
     if PROJECT_NAME.fullmatch(name) is None:
         _fail(
             f"error: --name {name!r} is not a project name (letters, digits, '.', '_', '-', "

@@ -23,7 +23,7 @@ from typing import Any
 from hayhooks_gen import __version__
 from hayhooks_gen.diagnostics import UsageError
 from hayhooks_gen.discover import PIPELINE_NAME, RESERVED_NAMES, python_ident
-from hayhooks_gen.render import templates_dir
+from hayhooks_gen.render import PROJECT_NAME, templates_dir
 
 ANSWERS_FILE = ".copier-answers.yml"
 ANSWERS_HEADER = "# Changes here will be overwritten by Copier; NEVER EDIT MANUALLY\n"
@@ -40,7 +40,6 @@ SCAFFOLD_QUESTIONS = frozenset(
         "pre_commit_rev",
     }
 )
-_PROJECT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _REL_DIR = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]*(/[A-Za-z0-9_][A-Za-z0-9._-]*)*")
 
 
@@ -151,13 +150,14 @@ def init_repository(
     default_name = dest.resolve().name
     answers.setdefault(
         "project_name",
-        default_name if _PROJECT_NAME.fullmatch(default_name) else "hayhooks-service",
+        default_name if PROJECT_NAME.fullmatch(default_name) else "hayhooks-service",
     )
     answers.setdefault("hayhooks_gen_requirement", f"hayhooks-gen=={__version__}")
     answers.setdefault("pre_commit_rev", f"v{__version__}")
-    if not _PROJECT_NAME.fullmatch(answers["project_name"]):
+    if not PROJECT_NAME.fullmatch(answers["project_name"]):
         raise UsageError(
-            f"project name {answers['project_name']!r}: use letters, digits, '.', '_' and '-'"
+            f"project name {answers['project_name']!r}: use letters, digits, '.', '_' and '-', "
+            "starting and ending with a letter or digit"
         )
     for key in ("wrappers_dir", "service_dir"):
         if key in answers:

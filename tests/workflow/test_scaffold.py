@@ -69,9 +69,19 @@ def test_init_new_build_check_serve(tmp_path: Path) -> None:
     wrapper = (repo / "wrappers" / "summarize" / "pipeline_wrapper.py").read_text("utf-8")
     assert '"""Summarize a text.' in wrapper
 
-    ok(cli("build", "wrappers", "-o", "service", cwd=repo))
-    check = ok(cli("check", "wrappers", "-o", "service", cwd=repo))
+    # The scaffold's README command, which names the service after the project.
+    readme = (repo / "README.md").read_text("utf-8")
+    build = next(
+        line.split("#")[0].split()
+        for line in readme.splitlines()
+        if line.strip().startswith("hayhooks-gen build") and "--watch" not in line
+    )
+    assert build == ["hayhooks-gen", "build", "wrappers", "-o", "service", "--name", "my-pipelines"]
+    ok(cli(*build[1:], cwd=repo))
+    check = ok(cli("check", "wrappers", "-o", "service", "--name", "my-pipelines", cwd=repo))
     assert "up to date" in check.stdout
+    pyproject = (repo / "service" / "pyproject.toml").read_text("utf-8")
+    assert '\nname = "my-pipelines"\n' in pyproject
     # hidden answers files stay in the wrappers folder: they are not copied into the service
     assert not list((repo / "service").rglob(".copier-answers.yml"))
 
@@ -92,18 +102,21 @@ def test_init_new_build_check_serve(tmp_path: Path) -> None:
 
 def test_scaffold_config_files_are_what_they_claim(tmp_path: Path) -> None:
     repo = tmp_path / "repo"
-    ok(cli("init", str(repo), "--name", "svc", "-d", "service_dir=api", cwd=tmp_path))
+    # "1.0" would be a number in YAML unquoted: the hook's arguments must stay strings.
+    ok(cli("init", str(repo), "--name", "1.0", "-d", "service_dir=api", cwd=tmp_path))
     workflow = yaml.safe_load((repo / ".github/workflows/hayhooks-gen.yml").read_text("utf-8"))
     steps = workflow["jobs"]["check"]["steps"]
-    assert any(s.get("run") == "hayhooks-gen check wrappers -o api --color always" for s in steps)
+    check = "hayhooks-gen check wrappers -o api --name 1.0 --color always"
+    assert any(s.get("run") == check for s in steps)
     attributes = (repo / ".gitattributes").read_text("utf-8").splitlines()
     assert "api/** linguist-generated=true" in attributes
     assert "api/app/hooks.py -linguist-generated" in attributes
     config = yaml.safe_load((repo / ".pre-commit-config.yaml").read_text("utf-8"))
     hook = config["repos"][0]["hooks"][0]
-    assert hook["id"] == "hayhooks-gen-check" and hook["args"] == ["wrappers", "-o", "api"]
+    assert hook["id"] == "hayhooks-gen-check"
+    assert hook["args"] == ["wrappers", "-o", "api", "--name", "1.0"]
 
-    ok(cli("build", "wrappers", "-o", "api", cwd=repo))
+    ok(cli("build", "wrappers", "-o", "api", "--name", "1.0", cwd=repo))
     git_commit_all(repo)
     attr = ok(
         run(
@@ -129,6 +142,24 @@ def test_scaffold_config_files_are_what_they_claim(tmp_path: Path) -> None:
         env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
         env["PRE_COMMIT_HOME"] = str(tmp_path / "pre-commit-home")
         ok(run([sys.executable, "-m", "pre_commit", "run", "--all-files"], repo, env))
+
+
+@pytest.mark.parametrize("folder", ["pipelines-", "my_pipelines.", "_private"])
+def test_init_names_the_project_after_its_folder_only_when_that_is_a_project_name(
+    tmp_path: Path, folder: str
+) -> None:
+    ok(cli("init", str(tmp_path / folder), cwd=tmp_path))
+    answers = yaml.safe_load((tmp_path / folder / ".copier-answers.yml").read_text("utf-8"))
+    assert answers["project_name"] == "hayhooks-service"
+
+
+@pytest.mark.parametrize("name", ["svc-", ".svc", "my svc", "é"])
+def test_init_refuses_a_name_that_is_no_project_name(tmp_path: Path, name: str) -> None:
+    refused = cli("init", str(tmp_path / "repo"), "--name", name, cwd=tmp_path)
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert f"error: project name {name!r}: use letters, digits" in refused.stderr
+    assert "starting and ending with a letter or digit" in refused.stderr
+    assert not (tmp_path / "repo").exists()
 
 
 def _has_pre_commit() -> bool:
