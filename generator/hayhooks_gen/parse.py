@@ -644,8 +644,8 @@ def _compile_problem(path: str, content: bytes) -> Diagnostic | None:
     only the compiler rejects (``return`` outside a function, a repeated parameter, ``await``
     in a plain ``def``, syntax newer than this Python). Compiling runs none of the code."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # SyntaxWarning ("\\d" and the like) is not ours
+        # SyntaxWarning ("\\d" and the like) is not ours
+        with warnings.catch_warnings(action="ignore"):
             compile(content, path, "exec", dont_inherit=True)
     except SyntaxError as err:
         return Diagnostic(path, err.lineno or 1, err.offset or 1, f"syntax error: {err.msg}")
@@ -671,8 +671,55 @@ def _imported_modules(scope: ModuleScope) -> frozenset[str]:
 
 
 def _module_name(relpath: str) -> str:
-    """``helper.py`` -> ".helper", ``sub/util.py`` -> ".sub.util"."""
-    return "." + relpath.removesuffix(".py").replace("/", ".")
+    """``helper.py`` -> ".helper", ``sub/util.py`` -> ".sub.util", ``sub/__init__.py`` -> ".sub"."""
+    return "." + relpath.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
+
+
+def _module_level_imports(tree: ast.Module, package: list[str]) -> set[str]:
+    """The folder's modules a module imports when it runs (relative imports outside any
+    function body), resolved against its package (``package``: its parts below the folder)."""
+    found: set[str] = set()
+    pending: list[ast.AST] = list(tree.body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            continue
+        pending.extend(ast.iter_child_nodes(node))
+        if not isinstance(node, ast.ImportFrom) or node.level == 0:
+            continue
+        if node.level - 1 > len(package):
+            continue  # above the pipeline folder: not one of its modules
+        base = package[: len(package) - (node.level - 1)]
+        target = [*base, *(node.module.split(".") if node.module else [])]
+        found.update("." + ".".join(target[:i]) for i in range(1, len(target) + 1))
+        found.update("." + ".".join([*target, alias.name]) for alias in node.names)
+    return found
+
+
+def _imported_closure(pipeline: PipelineSource, imported: frozenset[str]) -> frozenset[str]:
+    """``imported`` (what the wrapper imports) and, transitively, what those modules import."""
+    files = {
+        _module_name(relpath): (relpath, content)
+        for relpath, content in pipeline.files
+        if relpath.endswith(".py")
+    }
+    seen = set(imported)
+    pending = sorted(imported)
+    while pending:
+        found = files.get(pending.pop())
+        if found is None:
+            continue
+        relpath, content = found
+        try:
+            with warnings.catch_warnings(action="ignore"):
+                tree = ast.parse(content, relpath)
+        except (SyntaxError, ValueError):
+            continue  # refused or warned about on its own
+        package = relpath.split("/")[:-1]
+        for name in _module_level_imports(tree, package) - seen:
+            seen.add(name)
+            pending.append(name)
+    return frozenset(seen)
 
 
 def _check_compiles(
@@ -683,10 +730,11 @@ def _check_compiles(
     diagnostics: list[Diagnostic],
     imported: frozenset[str],
 ) -> None:
-    """The wrapper, package ``__init__.py`` files and the modules the wrapper imports run at
-    start-up: a module Python cannot compile there is an error. Any other module runs only
-    when something imports it, which a static reader cannot always tell (Hayhooks serves a
-    folder holding a broken module nobody imports): a warning."""
+    """The wrapper, package ``__init__.py`` files and the modules the wrapper imports, directly
+    or through other modules of the folder, run at start-up: a module Python cannot compile
+    there is an error. Any other module runs only when something imports it, which a static
+    reader cannot always tell (an import inside a function; Hayhooks serves a folder holding
+    a broken module nobody imports): a warning."""
     path = f"{pipeline.folder}/{relpath}"
     if any(d.path == path for d in diagnostics):
         return  # already refused (libcst)
@@ -694,7 +742,8 @@ def _check_compiles(
     if problem is None:
         return
     runs = relpath == WRAPPER_FILE or relpath.rsplit("/", 1)[-1] == "__init__.py"
-    if runs or _module_name(relpath) in imported:
+    name = _module_name(relpath)
+    if runs or name in imported or name in _imported_closure(pipeline, imported):
         diagnostics.append(problem)
         return
     message = f"{problem.message} (importing this module fails at start-up)"

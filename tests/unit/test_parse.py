@@ -508,6 +508,70 @@ def test_a_module_nothing_imports_that_cannot_compile_is_a_warning(
 
 
 @pytest.mark.parametrize(
+    ("imports", "helpers", "expected"),
+    [
+        # helper.py imports the broken module: importing the wrapper runs it
+        (
+            "from .helper import greet",
+            {"helper.py": "from .broken import x\n", "broken.py": "return 1\n"},
+            "p/broken.py:1:1: error: syntax error: 'return' outside function",
+        ),
+        # through a package, one level up from it, and a module named in `from . import`
+        (
+            "from .sub.util import f",
+            {
+                "sub/__init__.py": "",
+                "sub/util.py": "from .. import shared\n",
+                "shared.py": "from . import broken\n",
+                "broken.py": "yield 1\n",
+            },
+            "p/broken.py:1:1: error: syntax error: 'yield' outside function",
+        ),
+        # inside a class body (it runs at import), under `if` and `try`
+        (
+            "from .helper import greet",
+            {
+                "helper.py": "class A:\n    if True:\n        try:\n"
+                "            from .broken import x\n        except ImportError:\n"
+                "            pass\n",
+                "broken.py": "x = 1 +\n",
+            },
+            "p/broken.py:1:8: error: syntax error: invalid syntax",
+        ),
+    ],
+)
+def test_a_module_the_wrapper_imports_through_others_must_compile(
+    imports: str, helpers: dict[str, str], expected: str
+) -> None:
+    files = {"pipeline_wrapper.py": COMPILES.format(imports=imports, tail=""), **helpers}
+    pipeline, problems = _parse_folder(files)
+    assert pipeline is None
+    assert [d.render() for d in problems] == [expected]
+
+
+@pytest.mark.parametrize(
+    "helper",
+    [
+        "def later():\n    from .broken import x\n",  # runs only if called
+        "from ...elsewhere import broken\n",  # above the pipeline folder
+        "import broken\n",  # absolute: not the folder's module (no sys.path entry)
+    ],
+)
+def test_a_broken_module_no_start_up_import_reaches_is_a_warning(helper: str) -> None:
+    files = {
+        "pipeline_wrapper.py": COMPILES.format(imports="from .helper import greet", tail=""),
+        "helper.py": helper,
+        "broken.py": "return 1\n",
+    }
+    pipeline, problems = _parse_folder(files)
+    assert problems == [] and pipeline is not None
+    assert [d.render() for d in pipeline.warnings] == [
+        "p/broken.py:1:1: warning: syntax error: 'return' outside function (importing this "
+        "module fails at start-up)"
+    ]
+
+
+@pytest.mark.parametrize(
     ("name", "why"),
     [
         ("_private", "pydantic refuses field names starting with '_'"),
