@@ -35,7 +35,7 @@ from hayhooks_gen.model import (
 )
 from hayhooks_gen.resolve import Problem, qualname_of, resolve_expr, string_value
 from hayhooks_gen.rewrite import mentions_hayhooks, rewrite_imports
-from hayhooks_gen.scope import ModuleScope, collect_scope
+from hayhooks_gen.scope import ABOVE_FOLDER, ModuleScope, collect_scope
 
 RESPONSE_CLASSES = frozenset(
     f"{module}.{name}"
@@ -675,10 +675,14 @@ def _module_name(relpath: str) -> str:
     return "." + relpath.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
 
 
-def _module_level_imports(tree: ast.Module, package: list[str]) -> set[str]:
+def _module_level_imports(
+    tree: ast.Module, package: list[str]
+) -> tuple[set[str], list[ast.ImportFrom]]:
     """The folder's modules a module imports when it runs (relative imports outside any
-    function body), resolved against its package (``package``: its parts below the folder)."""
+    function body), resolved against its package (``package``: its parts below the folder),
+    and the relative imports that go above the folder."""
     found: set[str] = set()
+    above: list[ast.ImportFrom] = []
     pending: list[ast.AST] = list(tree.body)
     while pending:
         node = pending.pop()
@@ -688,23 +692,38 @@ def _module_level_imports(tree: ast.Module, package: list[str]) -> set[str]:
         if not isinstance(node, ast.ImportFrom) or node.level == 0:
             continue
         if node.level - 1 > len(package):
-            continue  # above the pipeline folder: not one of its modules
+            above.append(node)
+            continue
         base = package[: len(package) - (node.level - 1)]
         target = [*base, *(node.module.split(".") if node.module else [])]
         found.update("." + ".".join(target[:i]) for i in range(1, len(target) + 1))
         found.update("." + ".".join([*target, alias.name]) for alias in node.names)
-    return found
+    return found, above
 
 
-def _imported_closure(pipeline: PipelineSource, imported: frozenset[str]) -> frozenset[str]:
-    """``imported`` (what the wrapper imports) and, transitively, what those modules import."""
+@dataclass(frozen=True)
+class _StartUp:
+    """The folder's modules that importing the wrapper runs, and what is wrong in them that
+    Python only finds when it runs them."""
+
+    modules: frozenset[str]
+    problems: tuple[Diagnostic, ...]
+
+
+def _start_up_imports(pipeline: PipelineSource, imported: frozenset[str]) -> _StartUp:
+    """``imported`` (what the wrapper imports) and, transitively, what those modules import.
+
+    A relative import above the pipeline folder in one of them is an error: Hayhooks loads
+    the folder as a package of its own, where it fails, while the service would import a
+    sibling pipeline's module. (The wrapper's own imports are checked when it is read.)"""
     files = {
         _module_name(relpath): (relpath, content)
         for relpath, content in pipeline.files
-        if relpath.endswith(".py")
+        if relpath.endswith(".py") and relpath != WRAPPER_FILE
     }
     seen = set(imported)
     pending = sorted(imported)
+    problems: list[Diagnostic] = []
     while pending:
         found = files.get(pending.pop())
         if found is None:
@@ -714,12 +733,14 @@ def _imported_closure(pipeline: PipelineSource, imported: frozenset[str]) -> fro
             with warnings.catch_warnings(action="ignore"):
                 tree = ast.parse(content, relpath)
         except (SyntaxError, ValueError):
-            continue  # refused or warned about on its own
-        package = relpath.split("/")[:-1]
-        for name in _module_level_imports(tree, package) - seen:
+            continue  # refused on its own (_check_compiles)
+        modules, above = _module_level_imports(tree, relpath.split("/")[:-1])
+        path = f"{pipeline.folder}/{relpath}"
+        problems.extend(Diagnostic(path, n.lineno, n.col_offset + 1, ABOVE_FOLDER) for n in above)
+        for name in sorted(modules - seen):
             seen.add(name)
             pending.append(name)
-    return frozenset(seen)
+    return _StartUp(frozenset(seen), tuple(problems))
 
 
 def _check_compiles(
@@ -742,8 +763,7 @@ def _check_compiles(
     if problem is None:
         return
     runs = relpath == WRAPPER_FILE or relpath.rsplit("/", 1)[-1] == "__init__.py"
-    name = _module_name(relpath)
-    if runs or name in imported or name in _imported_closure(pipeline, imported):
+    if runs or _module_name(relpath) in imported:
         diagnostics.append(problem)
         return
     message = f"{problem.message} (importing this module fails at start-up)"
@@ -825,7 +845,9 @@ def parse_pipeline(pipeline: PipelineSource) -> tuple[Pipeline | None, list[Diag
         _check_deployment_type(home.source, node)
     a2a = attrs.get("a2a_card")
     diagnostics.extend(folder.failed)
-    rewritten = _rewrite_files(pipeline, module, diagnostics, _imported_modules(scope))
+    start_up = _start_up_imports(pipeline, _imported_modules(scope))
+    diagnostics.extend(start_up.problems)
+    rewritten = _rewrite_files(pipeline, module, diagnostics, start_up.modules)
     for loaded in folder.modules():
         diagnostics.extend(loaded.source.diagnostics())
     if diagnostics:

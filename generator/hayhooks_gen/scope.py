@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 BUILTIN_NAMES = frozenset(dir(builtins))
+ABOVE_FOLDER = "relative import goes above the pipeline folder"
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,7 @@ def collect_scope(module: cst.Module, module_name: str, *, is_package: bool = Fa
             if level:
                 source = _relative_module(level, mod_name, package_parts)
                 if source is None:
-                    scope.problems.append((node, "relative import goes above the pipeline folder"))
+                    scope.problems.append((node, ABOVE_FOLDER))
                     continue
             else:
                 source = mod_name or ""

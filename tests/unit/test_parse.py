@@ -550,10 +550,40 @@ def test_a_module_the_wrapper_imports_through_others_must_compile(
 
 
 @pytest.mark.parametrize(
+    ("helpers", "expected"),
+    [
+        (
+            {"helper.py": "X = 1\nfrom ..other import pipeline_wrapper\n"},
+            "p/helper.py:2:1: error: relative import goes above the pipeline folder",
+        ),
+        (
+            {
+                "helper.py": "from .sub import util\n",
+                "sub/__init__.py": "",
+                "sub/util.py": "if True:\n    from ... import other\n",
+            },
+            "p/sub/util.py:2:5: error: relative import goes above the pipeline folder",
+        ),
+    ],
+)
+def test_a_start_up_import_above_the_pipeline_folder_is_an_error(
+    helpers: dict[str, str], expected: str
+) -> None:
+    # Hayhooks loads the folder as a package of its own, where such an import fails; in the
+    # service it would reach a sibling pipeline's package.
+    files = {
+        "pipeline_wrapper.py": COMPILES.format(imports="from .helper import X", tail=""),
+        **helpers,
+    }
+    pipeline, problems = _parse_folder(files)
+    assert pipeline is None
+    assert [d.render() for d in problems] == [expected]
+
+
+@pytest.mark.parametrize(
     "helper",
     [
         "def later():\n    from .broken import x\n",  # runs only if called
-        "from ...elsewhere import broken\n",  # above the pipeline folder
         "import broken\n",  # absolute: not the folder's module (no sys.path entry)
     ],
 )
