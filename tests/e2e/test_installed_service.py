@@ -78,16 +78,14 @@ print(json.dumps(sorted(os.path.relpath(f) for f in seen if f.startswith(root)))
 """
 
 
-def _sources_compiled_at_start(out: Path, env: dict[str, str]) -> list[str]:
-    started = subprocess.run(
-        [sys.executable, "-c", COMPILE_SPY],
-        cwd=out,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+def _run(cmd: list[str], out: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        cmd, cwd=out, env=env, capture_output=True, text=True, timeout=120, check=False
     )
+
+
+def _sources_compiled_at_start(out: Path, env: dict[str, str]) -> list[str]:
+    started = _run([sys.executable, "-c", COMPILE_SPY], out, env)
     assert started.returncode == 0, started.stderr
     compiled: list[str] = json.loads(started.stdout.splitlines()[-1])
     return compiled
@@ -110,15 +108,7 @@ def test_dockerfile_bytecode_step_leaves_nothing_to_compile_at_start(tmp_path: P
     step = re.search(r"\((python -m compileall [^)]*)\)", dockerfile)
     assert step is not None, dockerfile
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    ran = subprocess.run(
-        ["sh", "-c", f"({step.group(1)})"],
-        cwd=out,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    ran = _run(["sh", "-c", f"({step.group(1)})"], out, env)
     assert ran.returncode == 0
     assert "scratch.py" in ran.stdout, ran.stdout + ran.stderr
     assert _sources_compiled_at_start(out, env) == []
