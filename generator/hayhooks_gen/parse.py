@@ -33,7 +33,7 @@ from hayhooks_gen.model import (
     Service,
     WrapperFile,
 )
-from hayhooks_gen.resolve import Problem, qualname_of, resolve_expr, string_value
+from hayhooks_gen.resolve import ANNOTATED, Problem, qualname_of, resolve_expr, string_value
 from hayhooks_gen.rewrite import mentions_hayhooks, rewrite_imports
 from hayhooks_gen.scope import ABOVE_FOLDER, ModuleScope, collect_scope
 
@@ -565,8 +565,10 @@ def _field_name_problem(name: str) -> str | None:
 def _wants_headers(source: _File, scope: ModuleScope, func: cst.FunctionDef) -> bool:
     """The Hayhooks 2.1.0 opt-in: a parameter ``headers: Headers | None = None``.
 
-    Any other declaration of a ``Headers`` parameter named ``headers`` is refused, as
-    Hayhooks refuses to load it.
+    As Hayhooks reads it: the annotation evaluated (a string too), so ``Optional[Headers]``,
+    ``Union[None, Headers]`` and ``"Headers | None"`` are the same opt-in. Any other
+    declaration of a ``Headers`` parameter named ``headers`` is refused, as Hayhooks refuses
+    to load it.
     """
     kinds = [(p, False) for p in func.params.params] + [
         (p, True) for p in func.params.kwonly_params
@@ -574,13 +576,10 @@ def _wants_headers(source: _File, scope: ModuleScope, func: cst.FunctionDef) -> 
     for param, _ in kinds:
         if param.name.value != "headers" or param.annotation is None:
             continue
-        annotation = param.annotation.annotation
-        parts = _union_parts(annotation)
-        if not any(qualname_of(scope, part) in HEADERS for part in parts):
+        members = _union_members(scope, param.annotation.annotation)
+        if members is None or not any(qualname_of(scope, m) in HEADERS for m in members):
             return False
-        is_optional = len(parts) == 2 and any(
-            isinstance(part, cst.Name) and part.value == "None" for part in parts
-        )
+        is_optional = {_member_kind(scope, m) for m in members} == {"Headers", "None"}
         has_none_default = isinstance(param.default, cst.Name) and param.default.value == "None"
         if not (is_optional and has_none_default):
             source.report(
@@ -593,10 +592,45 @@ def _wants_headers(source: _File, scope: ModuleScope, func: cst.FunctionDef) -> 
     return False
 
 
-def _union_parts(node: cst.BaseExpression) -> list[cst.BaseExpression]:
+_OPTIONAL = frozenset({"typing.Optional", "typing_extensions.Optional"})
+_UNION = frozenset({"typing.Union", "typing_extensions.Union"})
+
+
+def _union_members(scope: ModuleScope, node: cst.BaseExpression) -> list[cst.BaseExpression] | None:
+    """The members of the union an annotation evaluates to (one member if it is no union),
+    or None for a string that is no expression."""
+    if isinstance(node, cst.SimpleString | cst.ConcatenatedString):
+        text = string_value(node)
+        try:
+            node = cst.parse_expression(text.strip()) if text is not None else node
+        except cst.ParserSyntaxError:
+            return None
+        if isinstance(node, cst.SimpleString | cst.ConcatenatedString):
+            return [node]
     if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
-        return [*_union_parts(node.left), *_union_parts(node.right)]
+        left = _union_members(scope, node.left)
+        right = _union_members(scope, node.right)
+        return None if left is None or right is None else [*left, *right]
+    if isinstance(node, cst.Subscript):
+        qual = qualname_of(scope, node.value)
+        elements = [e.slice.value for e in node.slice if isinstance(e.slice, cst.Index)]
+        if qual in ANNOTATED and elements:
+            return _union_members(scope, elements[0])
+        if qual in _OPTIONAL or qual in _UNION:
+            found: list[cst.BaseExpression] = [cst.Name("None")] if qual in _OPTIONAL else []
+            for element in elements:
+                members = _union_members(scope, element)
+                if members is None:
+                    return None
+                found.extend(members)
+            return found
     return [node]
+
+
+def _member_kind(scope: ModuleScope, node: cst.BaseExpression) -> str:
+    if isinstance(node, cst.Name) and node.value == "None":
+        return "None"
+    return "Headers" if qualname_of(scope, node) in HEADERS else "other"
 
 
 def _report(source: _File, problems: Iterable[Problem]) -> None:

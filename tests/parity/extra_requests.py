@@ -223,6 +223,11 @@ EXTRA_REQUESTS: dict[str, list[ExtraRequest]] = {
         _response("with_headers", "hi", headers=(("x-tenant", "acme"),)),
         _response("with_headers", "hi"),
         _response("without_headers", "hi"),
+        ExtraRequest(
+            "POST", "/other_spellings/run", {"json": {"text": "t"}}, headers=(("x-tenant", "acme"),)
+        ),
+        _chat("other_spellings", "hi", headers=(("x-tenant", "acme"),)),
+        _response("other_spellings", "hi", headers=(("x-tenant", "acme"),)),
     ],
     "haystack_streaming": [
         *MODELS,

@@ -18,14 +18,28 @@ HEADER = (
 )
 
 
-def _parse(body: str):  # type: ignore[no-untyped-def]
-    source = PipelineSource("p", "p", "p", (("pipeline_wrapper.py", (HEADER + body).encode()),))
+def _parse(body: str, imports: str = ""):  # type: ignore[no-untyped-def]
+    code = (imports + HEADER + body).encode()
+    source = PipelineSource("p", "p", "p", (("pipeline_wrapper.py", code),))
     return parse_pipeline(source)
 
 
-def test_headers_opt_in_is_excluded_from_the_request_model() -> None:
+@pytest.mark.parametrize(
+    "annotation",
+    [
+        "Headers | None",
+        "None | Headers",
+        "typing.Optional[Headers]",
+        "typing.Union[None, Headers]",
+        "typing.Optional['Headers']",
+        "'Headers | None'",
+        "typing.Annotated[Headers | None, 'meta']",
+    ],
+)
+def test_headers_opt_in_is_excluded_from_the_request_model(annotation: str) -> None:
     pipeline, problems = _parse(
-        "    def run_api(self, q: str, headers: Headers | None = None) -> str:\n        return q\n"
+        f"    def run_api(self, q: str, headers: {annotation} = None) -> str:\n        return q\n",
+        "import typing\n",
     )
     assert problems == [] and pipeline is not None and pipeline.run is not None
     assert pipeline.run.wants_headers and [p.name for p in pipeline.run.params] == ["q"]
@@ -37,14 +51,19 @@ def test_headers_opt_in_is_excluded_from_the_request_model() -> None:
         "headers: Headers",
         "headers: Headers | None",
         "headers: Headers | int | None = None",
+        "headers: Optional[Headers]",
+        "headers: Union[Headers, int, None] = None",
+        "headers: 'Headers' = None",
     ],
 )
 def test_malformed_headers_opt_in_is_refused_with_its_location(signature: str) -> None:
     params = f"self, model: str, messages: list, body: dict, {signature}"
     body = f"    def run_chat_completion({params}) -> str:\n"
-    pipeline, problems = _parse(body + "        return ''\n")
+    pipeline, problems = _parse(
+        body + "        return ''\n", "from typing import Optional, Union\n"
+    )
     assert pipeline is None
-    assert [(d.line, d.message.split(":")[0]) for d in problems] == [(9, "'run_chat_completion'")]
+    assert [(d.line, d.message.split(":")[0]) for d in problems] == [(10, "'run_chat_completion'")]
 
 
 def test_var_keyword_is_one_required_field_of_its_name_last() -> None:

@@ -23,6 +23,7 @@ from fastapi import FastAPI
 
 from app import hooks, security
 from app.routes import openai as openai_routes
+from app.routes import other_spellings as other_spellings_routes
 from app.routes import status as status_routes
 from app.routes import with_headers as with_headers_routes
 from app.routes import without_headers as without_headers_routes
@@ -33,6 +34,7 @@ from app.runtime import add_middleware, app_options, setup_wrappers
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await setup_wrappers(
         [
+            ("other_spellings", other_spellings_routes.wrapper),
             ("with_headers", with_headers_routes.wrapper),
             ("without_headers", without_headers_routes.wrapper),
         ]
@@ -54,6 +56,7 @@ add_middleware(app)
 guard = security.pipeline_dependencies()
 # Routes go on the app itself, not through included routers: FastAPI matches them faster.
 status_routes.register(app)
+other_spellings_routes.register(app, dependencies=guard)
 with_headers_routes.register(app, dependencies=guard)
 app.include_router(openai_routes.router, dependencies=guard)
 hooks.configure(app)

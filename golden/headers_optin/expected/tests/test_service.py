@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 from app.main import app
 from app.openapi import document
 
-PIPELINES = ["with_headers", "without_headers"]
-RUN_PATHS = ["/with_headers/run"]
+PIPELINES = ["other_spellings", "with_headers", "without_headers"]
+RUN_PATHS = ["/other_spellings/run", "/with_headers/run"]
 OPENAPI_JSON = Path(__file__).resolve().parents[1] / "openapi.json"
 
 

@@ -26,12 +26,13 @@ from app.openai_support import (
     not_implemented,
     request_headers,
 )
+from app.routes.other_spellings import wrapper as other_spellings_wrapper
 from app.routes.with_headers import wrapper as with_headers_wrapper
 from app.routes.without_headers import wrapper as without_headers_wrapper
 from app.runtime import run_sync
 
 # Every pipeline is a model, in name order, as Hayhooks lists them in durable mode.
-MODELS = ["with_headers", "without_headers"]
+MODELS = ["other_spellings", "with_headers", "without_headers"]
 
 
 def list_models() -> list[str]:
@@ -46,6 +47,14 @@ async def run_completion(
 ) -> Any:
     """The chat completion of the pipeline named ``model``."""
     match model:
+        case "other_spellings":
+            result = await run_sync(
+                other_spellings_wrapper.run_chat_completion,
+                model=model,
+                messages=messages,
+                body=body,
+                headers=request_headers(headers),
+            )
         case "with_headers":
             result = await run_sync(
                 with_headers_wrapper.run_chat_completion,
@@ -71,6 +80,10 @@ async def run_response(
 ) -> Any:
     """The Responses API answer of the pipeline named ``model``."""
     match model:
+        case "other_spellings":
+            result = await other_spellings_wrapper.run_response_async(
+                model=model, input_items=input_items, body=body, headers=request_headers(headers)
+            )
         case "with_headers":
             result = await with_headers_wrapper.run_response_async(
                 model=model, input_items=input_items, body=body, headers=request_headers(headers)

@@ -6,12 +6,18 @@ from typing import Literal
 from fastapi import FastAPI, HTTPException
 from pydantic import BaseModel, Field
 
+from app.routes.other_spellings import wrapper as other_spellings_wrapper
 from app.routes.with_headers import wrapper as with_headers_wrapper
 from app.routes.without_headers import wrapper as without_headers_wrapper
 from app.runtime import MONITORING_ENABLED, BasePipelineWrapper, deployment_type
 
 # name -> (wrapper, description, capabilities), fixed at build time
 PIPELINES: dict[str, tuple[BasePipelineWrapper, str, list[str]]] = {
+    "other_spellings": (
+        other_spellings_wrapper,
+        "Echo the text and one request header.",
+        ["run_api", "chat_completion", "responses", "mcp_eligible", "a2a_eligible"],
+    ),
     "with_headers": (
         with_headers_wrapper,
         "Echo the text and the request headers the wrapper received.",
