@@ -93,6 +93,21 @@ def string_value(node: cst.BaseExpression) -> str | None:
     return value if isinstance(value, str) else None
 
 
+class _NameCollector(cst.CSTVisitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: list[cst.Name] = []
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.names.append(node)
+
+
+def _names_in(node: cst.CSTNode) -> list[cst.Name]:
+    collector = _NameCollector()
+    node.visit(collector)
+    return collector.names
+
+
 @dataclass
 class _Rewriter(cst.CSTTransformer):
     scope: ModuleScope
@@ -124,6 +139,31 @@ class _Rewriter(cst.CSTTransformer):
         if node.keyword is not None:
             self._skip.add(id(node.keyword))
 
+    def _comprehension(self, node: cst.BaseComp | cst.DictComp) -> None:
+        """Names a comprehension's ``for`` targets bind are its own, everywhere in it but the
+        first iterable (evaluated outside it)."""
+        bound: set[str] = set()
+        comp: cst.CompFor | None = node.for_in
+        while comp is not None:
+            bound.update(n.value for n in _names_in(comp.target))
+            comp = comp.inner_for_in
+        outside = {id(n) for n in _names_in(node.for_in.iter)}
+        self._skip.update(
+            id(n) for n in _names_in(node) if n.value in bound and id(n) not in outside
+        )
+
+    def visit_ListComp(self, node: cst.ListComp) -> None:
+        self._comprehension(node)
+
+    def visit_SetComp(self, node: cst.SetComp) -> None:
+        self._comprehension(node)
+
+    def visit_GeneratorExp(self, node: cst.GeneratorExp) -> None:
+        self._comprehension(node)
+
+    def visit_DictComp(self, node: cst.DictComp) -> None:
+        self._comprehension(node)
+
     def visit_Lambda(self, node: cst.Lambda) -> bool:
         self.problems.append(
             Problem(self._blame(node), "lambda expressions are not supported here")
@@ -131,7 +171,10 @@ class _Rewriter(cst.CSTTransformer):
         return False
 
     def visit_Attribute(self, node: cst.Attribute) -> bool:
-        return dotted(node) is None
+        if dotted(node) is not None:
+            return False  # replaced whole (leave_Attribute)
+        self._skip.add(id(node.attr))  # ``"a,b".split``: ``split`` is no name of the module
+        return True
 
     def leave_Attribute(
         self, original_node: cst.Attribute, updated_node: cst.Attribute
@@ -139,6 +182,11 @@ class _Rewriter(cst.CSTTransformer):
         chain = dotted(original_node)
         if chain is None:
             return updated_node
+        root: cst.BaseExpression = original_node
+        while isinstance(root, cst.Attribute):
+            root = root.value
+        if id(root) in self._skip:
+            return updated_node  # ``x.real`` where ``x`` is a comprehension's own
         return self._replace(original_node, chain)
 
     def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.BaseExpression:
@@ -217,6 +265,11 @@ class _Rewriter(cst.CSTTransformer):
         return self._string(original_node, updated_node)
 
 
+# Expressions whose parentheses are part of them where the renderer puts them (a keyword
+# argument): ``(1, "a")``, ``()``, ``(x for x in y)``, ``(n := 1)``.
+_NEEDS_PARENTHESES = (cst.Tuple, cst.GeneratorExp, cst.NamedExpr, cst.Yield)
+
+
 def resolve_expr(
     scope: ModuleScope, node: cst.BaseExpression, *, annotation: bool
 ) -> tuple[Expr, list[Problem]]:
@@ -224,7 +277,9 @@ def resolve_expr(
     rewriter = _Rewriter(scope, annotation)
     rewritten = node.visit(rewriter)
     assert isinstance(rewritten, cst.BaseExpression)
-    code = _EMPTY_MODULE.code_for_node(rewritten.with_changes(lpar=[], rpar=[]))
+    if not isinstance(rewritten, _NEEDS_PARENTHESES):
+        rewritten = rewritten.with_changes(lpar=[], rpar=[])
+    code = _EMPTY_MODULE.code_for_node(rewritten)
     for index in range(len(rewriter.refs)):
         code = code.replace(_PLACEHOLDER.format(index), ref_marker(index))
     source = _EMPTY_MODULE.code_for_node(node)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import libcst as cst
 import pytest
 
-from hayhooks_gen.model import ref_marker
-from hayhooks_gen.resolve import qualname_of, resolve_expr
+from hayhooks_gen.model import Ref, ref_marker
+from hayhooks_gen.resolve import qualname_of, ref_qualname, resolve_expr
 from hayhooks_gen.scope import collect_scope
 
 
@@ -94,3 +94,42 @@ def test_module_constant_default_is_a_reference() -> None:
 def test_unresolvable_names_are_problems(source: str, expr: str, message: str) -> None:
     _, problems = resolve_expr(_scope(source), cst.parse_expression(expr), annotation=True)
     assert len(problems) == 1 and message in problems[0].message
+
+
+def _shown(template: str, refs: tuple[Ref, ...]) -> str:
+    """The template with each reference written as the qualified name it stands for."""
+    for index, ref in enumerate(refs):
+        template = template.replace(ref_marker(index), ref_qualname(ref))
+    return template
+
+
+@pytest.mark.parametrize(
+    ("default", "shown"),
+    [
+        # a tuple's parentheses are part of it where the renderer puts it (a keyword argument)
+        ('(1, "a")', '(1, "a")'),
+        ("(1,)", "(1,)"),
+        ("()", "()"),
+        ("((1, 2))", "((1, 2))"),
+        # other parentheses are not
+        ("(N)", ".pipeline_wrapper.N"),
+        # comprehension targets are the comprehension's own names, not the module's
+        ("tuple(x for x in N)", "builtins.tuple(x for x in .pipeline_wrapper.N)"),
+        (
+            "[x.real for x in N if x.real > 0]",
+            "[x.real for x in .pipeline_wrapper.N if x.real > 0]",
+        ),
+        ("{k: v for k, v in D.items()}", "{k: v for k, v in .pipeline_wrapper.D.items()}"),
+        ("[y for x in N for y in x]", "[y for x in .pipeline_wrapper.N for y in x]"),
+        # ...except in the first iterable, evaluated outside it: there `x` is the module's
+        ("[x for x in x]", "[x for x in .pipeline_wrapper.x]"),
+        # an attribute of a value that is no name is no reference
+        ('"a,b".split(",")', '"a,b".split(",")'),
+        ("{'a': 1}.get('a')", "{'a': 1}.get('a')"),
+    ],
+)
+def test_defaults_keep_what_python_needs(default: str, shown: str) -> None:
+    scope = _scope("N = [1, 2]\nx = [3]\nD = {}\n")
+    expr, problems = resolve_expr(scope, cst.parse_expression(default), annotation=False)
+    assert problems == []
+    assert _shown(expr.template, expr.refs) == shown
