@@ -70,6 +70,10 @@ class Param:
     annotation: Expr
     default: Expr | None
     description: str
+    # The default is read from the method's signature (the value Python gave it when the
+    # method was defined), not re-evaluated: it uses the class body's names or a module
+    # name bound more than once.
+    default_from_signature: bool = False
 
 
 @dataclass(frozen=True)

@@ -31,11 +31,20 @@ from hayhooks_gen.model import (
     Pipeline,
     ReturnKind,
     Service,
+    Symbol,
     WrapperFile,
 )
-from hayhooks_gen.resolve import ANNOTATED, Problem, qualname_of, resolve_expr, string_value
+from hayhooks_gen.resolve import (
+    ANNOTATED,
+    ClassScope,
+    Problem,
+    qualname_of,
+    resolve_default,
+    resolve_expr,
+    string_value,
+)
 from hayhooks_gen.rewrite import mentions_hayhooks, rewrite_imports
-from hayhooks_gen.scope import ABOVE_FOLDER, ModuleScope, collect_scope
+from hayhooks_gen.scope import ABOVE_FOLDER, ModuleScope, class_body_names, collect_scope
 
 RESPONSE_CLASSES = frozenset(
     f"{module}.{name}"
@@ -217,6 +226,10 @@ class _Members:
     methods: dict[str, tuple[cst.FunctionDef, _Module]] = field(default_factory=dict)
     attrs: dict[str, tuple[cst.BaseExpression, _Module]] = field(default_factory=dict)
     unread: list[tuple[cst.CSTNode, str]] = field(default_factory=list)
+    owners: dict[str, cst.ClassDef] = field(default_factory=dict)  # the class defining each method
+    # The nearest definition of each method that has a docstring: inspect.getdoc, which
+    # Hayhooks reads, takes an overridden method's docstring when the override has none.
+    documented: dict[str, cst.FunctionDef] = field(default_factory=dict)
 
 
 def _members(
@@ -241,9 +254,14 @@ def _members(
         out.methods.update(inherited.methods)
         out.attrs.update(inherited.attrs)
         out.unread += inherited.unread
+        out.owners.update(inherited.owners)
+        out.documented.update(inherited.documented)
     for stmt in cls.body.body:
         if isinstance(stmt, cst.FunctionDef):
             out.methods[stmt.name.value] = (stmt, home)
+            out.owners[stmt.name.value] = cls
+            if stmt.get_docstring() is not None:
+                out.documented[stmt.name.value] = stmt
     for name, value in _class_attrs(cls).items():
         out.attrs[name] = (value, home)
     return out
@@ -454,8 +472,19 @@ def _docstring(func: cst.FunctionDef) -> docstring_parser.Docstring:
     return docstring_parser.parse(text)
 
 
-def _method(source: _File, scope: ModuleScope, func: cst.FunctionDef) -> Method:
-    doc = _docstring(func)
+def _method(
+    source: _File,
+    scope: ModuleScope,
+    func: cst.FunctionDef,
+    owner: ClassScope,
+    documented: cst.FunctionDef,
+) -> Method:
+    """``func``, defined in the class ``owner`` of ``scope``'s module; ``documented`` is where
+    its docstring comes from (``func`` itself, or the method it overrides)."""
+    doc = _docstring(documented)
+    # Annotations Python evaluates where the method is defined see the class body's names;
+    # postponed ones are evaluated in the module (Hayhooks: inspect.signature(eval_str=True)).
+    annotation_scope = None if scope.future_annotations else owner
     param_docs = {p.arg_name: p.description for p in doc.params}
     params: list[Param] = []
     wants_headers = False
@@ -494,7 +523,9 @@ def _method(source: _File, scope: ModuleScope, func: cst.FunctionDef) -> Method:
                 param, f"parameter '{name}' of '{func.name.value}' has no type annotation"
             )
             continue
-        annotation, problems = resolve_expr(scope, param.annotation.annotation, annotation=True)
+        annotation, problems = resolve_expr(
+            scope, param.annotation.annotation, annotation=True, class_scope=annotation_scope
+        )
         _report(source, problems)
         if (
             name == "headers"
@@ -508,11 +539,12 @@ def _method(source: _File, scope: ModuleScope, func: cst.FunctionDef) -> Method:
             source.report(param, f"parameter '{name}' of '{func.name.value}' {refused}")
             continue
         default: Expr | None = None
+        from_signature = False
         if param.default is not None:
-            default, problems = resolve_expr(scope, param.default, annotation=False)
+            default, from_signature, problems = resolve_default(scope, param.default, owner)
             _report(source, problems)
         description = param_docs.get(name) or f"Parameter '{name}'"
-        params.append(Param(name, kind, annotation, default, description))
+        params.append(Param(name, kind, annotation, default, description, from_signature))
     returns: Expr | None = None
     return_kind: ReturnKind | None = None
     if func.returns is None:
@@ -522,7 +554,9 @@ def _method(source: _File, scope: ModuleScope, func: cst.FunctionDef) -> Method:
             "(annotate it, e.g. '-> dict')",
         )
     else:
-        returns, problems = resolve_expr(scope, func.returns.annotation, annotation=True)
+        returns, problems = resolve_expr(
+            scope, func.returns.annotation, annotation=True, class_scope=annotation_scope
+        )
         _report(source, problems)
         return_kind = _return_kind(scope, func.returns.annotation)
     return Method(
@@ -866,7 +900,15 @@ def parse_pipeline(pipeline: PipelineSource) -> tuple[Pipeline | None, list[Diag
     run_found = methods.get("run_api_async") or methods.get("run_api")
     if run_found is not None:
         run_func, run_home = run_found
-        run = _method(run_home.source, run_home.scope, run_func)
+        name = run_func.name.value
+        owner = members.owners[name]
+        run = _method(
+            run_home.source,
+            run_home.scope,
+            run_func,
+            ClassScope(Symbol(run_home.scope.module, owner.name.value), class_body_names(owner)),
+            members.documented.get(name, run_func),
+        )
     handlers: list[Handler] = []
     for name in (*CHAT_METHODS, *RESPONSE_METHODS, *UPLOAD_METHODS):
         if name in methods:

@@ -150,6 +150,9 @@ class ImportTable:
         return lines
 
 
+WRAPPER_CLASS = Symbol(".pipeline_wrapper", "PipelineWrapper")
+
+
 def _anchor(symbol: Symbol, service: Service, pipeline: Pipeline) -> tuple[str, str]:
     """Where the generated package imports ``symbol`` from."""
     if symbol.module.startswith("."):
@@ -244,7 +247,7 @@ def _route_view(
 ) -> tuple[dict[str, Any], list[str]]:
     if run is None:
         table = ImportTable()
-        table.use(*_anchor(Symbol(".pipeline_wrapper", "PipelineWrapper"), service, pipeline))
+        table.use(*_anchor(WRAPPER_CLASS, service, pipeline))
         view = {
             "name": pipeline.name,
             "has_run": False,
@@ -264,7 +267,7 @@ def _route_view(
         ("fastapi", "HTTPException"),
         ("pydantic", "BaseModel"),
         (f"{service.package}.runtime", "pipeline_failed"),
-        (_anchor(Symbol(".pipeline_wrapper", "PipelineWrapper"), service, pipeline)),
+        (_anchor(WRAPPER_CLASS, service, pipeline)),
     ]
     if kind is ReturnKind.JSON:
         own += [("typing", "Any"), (f"{service.package}.runtime", "as_response")]
@@ -287,7 +290,15 @@ def _route_view(
     for param in run.params:
         annotation = _render_expr(param.annotation, table, service, pipeline, field_names)
         default = ""
-        if param.default is not None:
+        if param.default is not None and param.default_from_signature:
+            # The value Python gave the default when run_api was defined, as Hayhooks reads it.
+            signature = table.use("inspect", "signature", avoid=field_names)
+            wrapper_class = table.use(*_anchor(WRAPPER_CLASS, service, pipeline), avoid=field_names)
+            default = (
+                f"default={signature}({wrapper_class}.{run.name})"
+                f".parameters[{param.name!r}].default, "
+            )
+        elif param.default is not None:
             code = _render_expr(param.default, table, service, pipeline, field_names)
             default = f"default={code}, "
         fields.append(

@@ -108,6 +108,16 @@ def _names_in(node: cst.CSTNode) -> list[cst.Name]:
     return collector.names
 
 
+@dataclass(frozen=True)
+class ClassScope:
+    """A class body's own names, which its methods' defaults (and annotations Python
+    evaluates there) see before the module's: ``def run_api(self, k: int = LIMIT)`` under
+    ``LIMIT = 5`` in the class. ``symbol`` is the class; its names become its attributes."""
+
+    symbol: Symbol
+    names: frozenset[str]
+
+
 @dataclass
 class _Rewriter(cst.CSTTransformer):
     scope: ModuleScope
@@ -115,6 +125,9 @@ class _Rewriter(cst.CSTTransformer):
     refs: list[Ref] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     anchor: cst.CSTNode | None = None  # node to blame for problems inside parsed strings
+    class_scope: ClassScope | None = None
+    # a name whose value at definition time importing it may not give (class or rebound)
+    definition_time: bool = False
     _skip: set[int] = field(default_factory=set)
     _modes: list[bool] = field(default_factory=list)
     _element_modes: dict[int, bool] = field(default_factory=dict)
@@ -127,7 +140,14 @@ class _Rewriter(cst.CSTTransformer):
         return self.anchor if self.anchor is not None else node
 
     def _replace(self, original: cst.CSTNode, chain: str) -> cst.BaseExpression:
-        result = _symbol_for_chain(self.scope, chain.split("."))
+        parts = chain.split(".")
+        if self.class_scope is not None and parts[0] in self.class_scope.names:
+            self.definition_time = True
+            self.refs.append(Ref(self.class_scope.symbol, tuple(parts)))
+            return cst.Name(_PLACEHOLDER.format(len(self.refs) - 1))
+        if parts[0] in self.scope.rebound:
+            self.definition_time = True
+        result = _symbol_for_chain(self.scope, parts)
         if isinstance(result, str):
             self.problems.append(Problem(self._blame(original), result))
             return cst.Name(_PLACEHOLDER.format(len(self.refs) + 10_000))
@@ -271,10 +291,34 @@ _NEEDS_PARENTHESES = (cst.Tuple, cst.GeneratorExp, cst.NamedExpr, cst.Yield)
 
 
 def resolve_expr(
-    scope: ModuleScope, node: cst.BaseExpression, *, annotation: bool
+    scope: ModuleScope,
+    node: cst.BaseExpression,
+    *,
+    annotation: bool,
+    class_scope: ClassScope | None = None,
 ) -> tuple[Expr, list[Problem]]:
     """Rewrite ``node`` into an ``Expr``; problems carry the node to locate them by."""
-    rewriter = _Rewriter(scope, annotation)
+    expr, rewriter = _resolve(scope, node, annotation, class_scope)
+    return expr, rewriter.problems
+
+
+def resolve_default(
+    scope: ModuleScope, node: cst.BaseExpression, class_scope: ClassScope | None
+) -> tuple[Expr, bool, list[Problem]]:
+    """A parameter default, and whether its value is only known as Python evaluated it when
+    the method was defined: it names something of the class body, or a module name bound
+    more than once (``K = 1``, the class, ``K = 2``: the default is 1, importing gives 2)."""
+    expr, rewriter = _resolve(scope, node, False, class_scope)
+    return expr, rewriter.definition_time, rewriter.problems
+
+
+def _resolve(
+    scope: ModuleScope,
+    node: cst.BaseExpression,
+    annotation: bool,
+    class_scope: ClassScope | None,
+) -> tuple[Expr, _Rewriter]:
+    rewriter = _Rewriter(scope, annotation, class_scope=class_scope)
     rewritten = node.visit(rewriter)
     assert isinstance(rewritten, cst.BaseExpression)
     if not isinstance(rewritten, _NEEDS_PARENTHESES):
@@ -283,4 +327,4 @@ def resolve_expr(
     for index in range(len(rewriter.refs)):
         code = code.replace(_PLACEHOLDER.format(index), ref_marker(index))
     source = _EMPTY_MODULE.code_for_node(node)
-    return Expr(code, tuple(rewriter.refs), source), rewriter.problems
+    return Expr(code, tuple(rewriter.refs), source), rewriter

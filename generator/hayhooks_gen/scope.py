@@ -37,6 +37,17 @@ class ModuleScope:
     star_imports: list[tuple[str, cst.CSTNode]] = field(default_factory=list)
     classes: dict[str, cst.ClassDef] = field(default_factory=dict)
     problems: list[tuple[cst.CSTNode, str]] = field(default_factory=list)
+    # Names bound by more than one module-level statement: what such a name held when a
+    # method's defaults were evaluated is not what importing it gives.
+    rebound: set[str] = field(default_factory=set)
+    future_annotations: bool = False  # ``from __future__ import annotations``
+    _bound: set[str] = field(default_factory=set)
+
+    def bind(self, name: str, binding: Binding) -> None:
+        if name in self._bound:
+            self.rebound.add(name)
+        self._bound.add(name)
+        self.bindings[name] = binding
 
 
 def dotted(node: cst.BaseExpression) -> str | None:
@@ -84,11 +95,8 @@ def _iter_body(body: Sequence[cst.CSTNode]) -> list[cst.CSTNode]:
 
 
 def _bind_target(scope: ModuleScope, target: cst.BaseExpression) -> None:
-    if isinstance(target, cst.Name):
-        scope.bindings[target.value] = Binding(scope.module, target.value)
-    elif isinstance(target, cst.Tuple | cst.List):
-        for element in target.elements:
-            _bind_target(scope, element.value)
+    for name in _target_names(target):
+        scope.bind(name, Binding(scope.module, name))
 
 
 def collect_scope(module: cst.Module, module_name: str, *, is_package: bool = False) -> ModuleScope:
@@ -104,12 +112,12 @@ def collect_scope(module: cst.Module, module_name: str, *, is_package: bool = Fa
                 if full is None:
                     continue
                 if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                    scope.bindings[alias.asname.name.value] = Binding(full, None, (full,))
+                    scope.bind(alias.asname.name.value, Binding(full, None, (full,)))
                 else:
                     root = full.split(".")[0]
                     previous = scope.bindings.get(root)
                     subs = previous.submodules if previous and previous.name is None else ()
-                    scope.bindings[root] = Binding(root, None, tuple(sorted({*subs, full})))
+                    scope.bind(root, Binding(root, None, tuple(sorted({*subs, full}))))
         elif isinstance(node, cst.ImportFrom):
             level = len(node.relative)
             mod_name = dotted(node.module) if node.module is not None else None
@@ -121,6 +129,11 @@ def collect_scope(module: cst.Module, module_name: str, *, is_package: bool = Fa
             else:
                 source = mod_name or ""
             if source == "__future__":
+                names = node.names
+                scope.future_annotations |= not isinstance(names, cst.ImportStar) and any(
+                    isinstance(alias.name, cst.Name) and alias.name.value == "annotations"
+                    for alias in names
+                )
                 # annotations are source text here, evaluated or not: nothing to record
                 continue
             if isinstance(node.names, cst.ImportStar):
@@ -132,15 +145,50 @@ def collect_scope(module: cst.Module, module_name: str, *, is_package: bool = Fa
                 local = alias.name.value
                 if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
                     local = alias.asname.name.value
-                scope.bindings[local] = Binding(source, alias.name.value)
+                scope.bind(local, Binding(source, alias.name.value))
         elif isinstance(node, cst.ClassDef):
-            scope.bindings[node.name.value] = Binding(module_name, node.name.value)
+            scope.bind(node.name.value, Binding(module_name, node.name.value))
             scope.classes[node.name.value] = node
         elif isinstance(node, cst.FunctionDef):
-            scope.bindings[node.name.value] = Binding(module_name, node.name.value)
+            scope.bind(node.name.value, Binding(module_name, node.name.value))
         elif isinstance(node, cst.Assign):
             for target in node.targets:
                 _bind_target(scope, target.target)
         elif isinstance(node, cst.AnnAssign):
             _bind_target(scope, node.target)
+        elif isinstance(node, cst.AugAssign) and isinstance(node.target, cst.Name):
+            scope.rebound.add(node.target.value)
     return scope
+
+
+def class_body_names(cls: cst.ClassDef) -> frozenset[str]:
+    """Names a class body binds: its methods' defaults see them before the module's."""
+    names: set[str] = set()
+    for node in _iter_body(cls.body.body):
+        if isinstance(node, cst.FunctionDef | cst.ClassDef):
+            names.add(node.name.value)
+        elif isinstance(node, cst.Assign):
+            for target in node.targets:
+                names.update(_target_names(target.target))
+        elif isinstance(node, cst.AnnAssign | cst.AugAssign) and (
+            not isinstance(node, cst.AnnAssign) or node.value is not None
+        ):
+            names.update(_target_names(node.target))
+        elif isinstance(node, cst.Import | cst.ImportFrom) and not isinstance(
+            node.names, cst.ImportStar
+        ):
+            for alias in node.names:
+                bound = alias.asname.name if alias.asname is not None else alias.name
+                if isinstance(bound, cst.Name):
+                    names.add(bound.value)
+                elif isinstance(bound, cst.Attribute):
+                    names.add((dotted(bound) or "").split(".")[0])
+    return frozenset(names)
+
+
+def _target_names(target: cst.BaseExpression) -> list[str]:
+    if isinstance(target, cst.Name):
+        return [target.value]
+    if isinstance(target, cst.Tuple | cst.List):
+        return [name for element in target.elements for name in _target_names(element.value)]
+    return []

@@ -310,6 +310,15 @@ EXTRA_REQUESTS: dict[str, list[ExtraRequest]] = {
         _chat("reexp", "hi", stream=True),
         _chat("inherit", "hi"),
     ],
+    "definition_time": [
+        post("/class_names/run", json={"q": {"text": "t"}}),
+        post("/class_names/run", json={"q": {"text": "t", "weight": 2}, "mode": "exact", "k": 1}),
+        post("/class_names/run", json={"q": {"text": "t"}, "mode": "slow"}),
+        post("/rebound/run", json={}),
+        post("/rebound/run", json={"pair": [2, "b"], "empty": [1, 2], "upper": []}),
+        post("/rebound/run", json={"pair": [2]}),
+        post("/inherited_doc/run", json={"query": "q"}),
+    ],
     "var_keyword": [
         post("/options/run", json={"query": "q", "kwargs": {"a": 1}}),
         post("/options/run", json={"query": "q", "top_k": 1, "kwargs": None}),

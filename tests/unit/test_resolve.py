@@ -5,9 +5,15 @@ from __future__ import annotations
 import libcst as cst
 import pytest
 
-from hayhooks_gen.model import Ref, ref_marker
-from hayhooks_gen.resolve import qualname_of, ref_qualname, resolve_expr
-from hayhooks_gen.scope import collect_scope
+from hayhooks_gen.model import Ref, Symbol, ref_marker
+from hayhooks_gen.resolve import (
+    ClassScope,
+    qualname_of,
+    ref_qualname,
+    resolve_default,
+    resolve_expr,
+)
+from hayhooks_gen.scope import class_body_names, collect_scope
 
 
 def _scope(source: str):  # type: ignore[no-untyped-def]
@@ -133,3 +139,39 @@ def test_defaults_keep_what_python_needs(default: str, shown: str) -> None:
     expr, problems = resolve_expr(scope, cst.parse_expression(default), annotation=False)
     assert problems == []
     assert _shown(expr.template, expr.refs) == shown
+
+
+@pytest.mark.parametrize(
+    ("module", "default", "from_signature", "shown"),
+    [
+        ("K = 1\n", "K", False, ".pipeline_wrapper.K"),
+        # bound twice: importing K gives its last value, not the one the default took
+        ("K = 1\nK = 2\n", "K", True, ".pipeline_wrapper.K"),
+        ("K = 1\nK += 1\n", "K + 1", True, ".pipeline_wrapper.K + 1"),
+        ("from x import K\nK = 3\n", "K", True, ".pipeline_wrapper.K"),
+        # the class body's LIMIT hides the module's
+        ("LIMIT = 1\n", "LIMIT", True, ".pipeline_wrapper.PipelineWrapper.LIMIT"),
+        ("", "max(LIMIT, 2)", True, "builtins.max(.pipeline_wrapper.PipelineWrapper.LIMIT, 2)"),
+    ],
+)
+def test_defaults_python_fixed_at_definition_are_read_from_the_signature(
+    module: str, default: str, from_signature: bool, shown: str
+) -> None:
+    class_scope = ClassScope(Symbol(".pipeline_wrapper", "PipelineWrapper"), frozenset({"LIMIT"}))
+    expr, flagged, problems = resolve_default(
+        _scope(module), cst.parse_expression(default), class_scope
+    )
+    assert problems == []
+    assert flagged is from_signature
+    assert _shown(expr.template, expr.refs) == shown
+
+
+def test_class_body_names_are_what_the_class_binds() -> None:
+    module = cst.parse_module(
+        "class C:\n    A = 1\n    B: int = 2\n    U: int\n    x, (y, z) = 1, (2, 3)\n"
+        "    class Inner: ...\n    def m(self): ...\n    import os.path\n"
+        "    from typing import Literal as L\n    if True:\n        T = 1\n"
+    )
+    cls = module.body[0]
+    assert isinstance(cls, cst.ClassDef)
+    assert class_body_names(cls) == {"A", "B", "x", "y", "z", "Inner", "m", "os", "L", "T"}
