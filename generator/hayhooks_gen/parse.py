@@ -410,25 +410,30 @@ def _class_attrs(cls: cst.ClassDef) -> dict[str, cst.BaseExpression]:
     return attrs
 
 
-def _is_response_subclass(
-    scope: ModuleScope, qual: str, seen: frozenset[str] = frozenset()
-) -> bool:
+def _is_response_subclass(folder: _Folder, qual: str, seen: frozenset[str] = frozenset()) -> bool:
+    """Whether ``qual`` is a Response class: one of fastapi's or starlette's, or a class of
+    the pipeline folder (any of its modules, re-exports followed) deriving from one."""
     if qual in RESPONSE_CLASSES:
         return True
-    prefix = f"{scope.module}."
-    if not qual.startswith(prefix) or qual in seen:
+    if not qual.startswith(".") or qual in seen:
         return False
-    cls = scope.classes.get(qual[len(prefix) :])
-    if cls is None:
+    module_name, _, name = qual.rpartition(".")
+    module = folder.module(module_name or ".")
+    if module is None:
         return False
+    scope = module.scope
+    cls = scope.classes.get(name)
+    if cls is None:  # imported there from elsewhere: where does the name come from?
+        origin = qualname_of(scope, cst.Name(name)) if name in scope.bindings else None
+        return origin is not None and _is_response_subclass(folder, origin, seen | {qual})
     for base in cls.bases:
         base_qual = qualname_of(scope, base.value)
-        if base_qual and _is_response_subclass(scope, base_qual, seen | {qual}):
+        if base_qual and _is_response_subclass(folder, base_qual, seen | {qual}):
             return True
     return False
 
 
-def _return_kind(scope: ModuleScope, node: cst.BaseExpression) -> ReturnKind:
+def _return_kind(folder: _Folder, scope: ModuleScope, node: cst.BaseExpression) -> ReturnKind:
     if isinstance(node, cst.SimpleString | cst.ConcatenatedString):
         text = string_value(node)
         try:
@@ -440,7 +445,7 @@ def _return_kind(scope: ModuleScope, node: cst.BaseExpression) -> ReturnKind:
         return ReturnKind.STREAM
     if qual == SSE_STREAM:
         return ReturnKind.SSE
-    if qual is not None and _is_response_subclass(scope, qual):
+    if qual is not None and _is_response_subclass(folder, qual):
         return ReturnKind.RESPONSE
     return ReturnKind.JSON
 
@@ -473,14 +478,15 @@ def _docstring(func: cst.FunctionDef) -> docstring_parser.Docstring:
 
 
 def _method(
-    source: _File,
-    scope: ModuleScope,
+    folder: _Folder,
+    home: _Module,
     func: cst.FunctionDef,
     owner: ClassScope,
     documented: cst.FunctionDef,
 ) -> Method:
-    """``func``, defined in the class ``owner`` of ``scope``'s module; ``documented`` is where
-    its docstring comes from (``func`` itself, or the method it overrides)."""
+    """``func``, defined in the class ``owner`` of the folder's module ``home``; ``documented``
+    is where its docstring comes from (``func`` itself, or the method it overrides)."""
+    source, scope = home.source, home.scope
     doc = _docstring(documented)
     # Annotations Python evaluates where the method is defined see the class body's names;
     # postponed ones are evaluated in the module (Hayhooks: inspect.signature(eval_str=True)).
@@ -558,7 +564,7 @@ def _method(
             scope, func.returns.annotation, annotation=True, class_scope=annotation_scope
         )
         _report(source, problems)
-        return_kind = _return_kind(scope, func.returns.annotation)
+        return_kind = _return_kind(folder, scope, func.returns.annotation)
     return Method(
         name=func.name.value,
         is_async=func.asynchronous is not None,
@@ -903,8 +909,8 @@ def parse_pipeline(pipeline: PipelineSource) -> tuple[Pipeline | None, list[Diag
         name = run_func.name.value
         owner = members.owners[name]
         run = _method(
-            run_home.source,
-            run_home.scope,
+            folder,
+            run_home,
             run_func,
             ClassScope(Symbol(run_home.scope.module, owner.name.value), class_body_names(owner)),
             members.documented.get(name, run_func),

@@ -265,6 +265,7 @@ EXTRA_REQUESTS: dict[str, list[ExtraRequest]] = {
         post("/plain/run", json={"text": "yo"}),
         post("/stream_resp/run", json={"n": 3}),
         post("/stream_resp/run", json={"n": "x"}),
+        post("/sibling_resp/run", json={}),
     ],
     "generators": [
         post("/async_gen/run", json={"n": 2}),

@@ -28,6 +28,7 @@ from app.routes import json_resp as json_resp_routes
 from app.routes import plain as plain_routes
 from app.routes import raw_bytes as raw_bytes_routes
 from app.routes import redirect as redirect_routes
+from app.routes import sibling_resp as sibling_resp_routes
 from app.routes import status as status_routes
 from app.routes import stream_resp as stream_resp_routes
 from app.runtime import add_middleware, app_options, setup_wrappers
@@ -43,6 +44,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             ("plain", plain_routes.wrapper),
             ("raw_bytes", raw_bytes_routes.wrapper),
             ("redirect", redirect_routes.wrapper),
+            ("sibling_resp", sibling_resp_routes.wrapper),
             ("stream_resp", stream_resp_routes.wrapper),
         ]
     )
@@ -69,6 +71,7 @@ json_resp_routes.register(app, dependencies=guard)
 plain_routes.register(app, dependencies=guard)
 raw_bytes_routes.register(app, dependencies=guard)
 redirect_routes.register(app, dependencies=guard)
+sibling_resp_routes.register(app, dependencies=guard)
 stream_resp_routes.register(app, dependencies=guard)
 hooks.configure(app)
 gc.freeze()

@@ -9,7 +9,16 @@ from fastapi.testclient import TestClient
 from app.main import app
 from app.openapi import document
 
-PIPELINES = ["custom_resp", "html", "json_resp", "plain", "raw_bytes", "redirect", "stream_resp"]
+PIPELINES = [
+    "custom_resp",
+    "html",
+    "json_resp",
+    "plain",
+    "raw_bytes",
+    "redirect",
+    "sibling_resp",
+    "stream_resp",
+]
 RUN_PATHS = [
     "/custom_resp/run",
     "/html/run",
@@ -17,6 +26,7 @@ RUN_PATHS = [
     "/plain/run",
     "/raw_bytes/run",
     "/redirect/run",
+    "/sibling_resp/run",
     "/stream_resp/run",
 ]
 OPENAPI_JSON = Path(__file__).resolve().parents[1] / "openapi.json"

@@ -12,6 +12,7 @@ from app.routes.json_resp import wrapper as json_resp_wrapper
 from app.routes.plain import wrapper as plain_wrapper
 from app.routes.raw_bytes import wrapper as raw_bytes_wrapper
 from app.routes.redirect import wrapper as redirect_wrapper
+from app.routes.sibling_resp import wrapper as sibling_resp_wrapper
 from app.routes.stream_resp import wrapper as stream_resp_wrapper
 from app.runtime import MONITORING_ENABLED, BasePipelineWrapper, deployment_type
 
@@ -35,6 +36,11 @@ PIPELINES: dict[str, tuple[BasePipelineWrapper, str, list[str]]] = {
         ["run_api", "mcp_eligible"],
     ),
     "redirect": (redirect_wrapper, "Redirect to the status page.", ["run_api", "mcp_eligible"]),
+    "sibling_resp": (
+        sibling_resp_wrapper,
+        "Return CSV through a Response subclass of another module, re-exported by a package.",
+        ["run_api", "mcp_eligible"],
+    ),
     "stream_resp": (stream_resp_wrapper, "Stream a small CSV file.", ["run_api", "mcp_eligible"]),
 }
 

@@ -1,0 +1,3 @@
+from .csv import CSVResponse
+
+__all__ = ["CSVResponse"]
