@@ -66,6 +66,13 @@ GENERATORS = frozenset(
     for module in ("typing", "typing_extensions", "collections.abc")
     for name in ("Generator", "AsyncGenerator")
 )
+# Return annotations pydantic builds no response model for, so Hayhooks does not start
+# (only Generator and AsyncGenerator are streaming annotations to it).
+ITERATORS = frozenset(
+    f"{module}.{name}"
+    for module in ("typing", "typing_extensions", "collections.abc")
+    for name in ("Iterator", "AsyncIterator", "AsyncIterable")
+)
 SSE_STREAM = "hayhooks.SSEStream"
 HEADERS = frozenset({"starlette.datastructures.Headers", "fastapi.datastructures.Headers"})
 # Hayhooks refuses a wrapper implementing none of these (run_file_upload alone is not enough).
@@ -433,14 +440,33 @@ def _is_response_subclass(folder: _Folder, qual: str, seen: frozenset[str] = fro
     return False
 
 
-def _return_kind(folder: _Folder, scope: ModuleScope, node: cst.BaseExpression) -> ReturnKind:
+def _check_iterator(source: _File, scope: ModuleScope, func: cst.FunctionDef) -> None:
+    assert func.returns is not None
+    qual = _annotation_head(scope, func.returns.annotation)
+    if qual in ITERATORS:
+        short = qual.rsplit(".", 1)[1]
+        wanted = "AsyncGenerator[str, None]" if "Async" in short else "Generator[str, None, None]"
+        source.report(
+            func.returns,
+            f"'{func.name.value}' returns {short}: Hayhooks builds no response model for it and "
+            f"does not start; annotate a generator as {wanted}",
+        )
+
+
+def _annotation_head(scope: ModuleScope, node: cst.BaseExpression) -> str | None:
+    """The qualified name of what an annotation (a string too) names or subscripts:
+    ``Generator[str, None, None]`` -> "typing.Generator"."""
     if isinstance(node, cst.SimpleString | cst.ConcatenatedString):
         text = string_value(node)
         try:
             node = cst.parse_expression((text or "").strip())
         except cst.ParserSyntaxError:
-            return ReturnKind.JSON
-    qual = qualname_of(scope, node.value if isinstance(node, cst.Subscript) else node)
+            return None
+    return qualname_of(scope, node.value if isinstance(node, cst.Subscript) else node)
+
+
+def _return_kind(folder: _Folder, scope: ModuleScope, node: cst.BaseExpression) -> ReturnKind:
+    qual = _annotation_head(scope, node)
     if qual in GENERATORS:
         return ReturnKind.STREAM
     if qual == SSE_STREAM:
@@ -565,6 +591,7 @@ def _method(
         )
         _report(source, problems)
         return_kind = _return_kind(folder, scope, func.returns.annotation)
+        _check_iterator(source, scope, func)
     return Method(
         name=func.name.value,
         is_async=func.asynchronous is not None,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from support.fixtures import running_generated, running_hayhooks
-from support.servers import ServerStartError, build_service
+from support.servers import GOLDEN_DIR, ServerStartError, build_service
 
 pytestmark = [pytest.mark.parity, pytest.mark.e2e]
 
@@ -54,3 +54,14 @@ def test_both_refuse_to_start(case: str, tmp_path: Path) -> None:
     with pytest.raises(ServerStartError) as failed, running_generated(out):
         pass
     assert message in failed.value.stderr_tail
+
+
+# Golden error cases the build refuses because Hayhooks 2.1.0 does not start on them either.
+HAYHOOKS_DOES_NOT_START = ("error_import_above_folder", "error_iterator_return")
+
+
+@pytest.mark.parametrize("case", HAYHOOKS_DOES_NOT_START)
+def test_hayhooks_does_not_start_on_what_the_build_refuses(case: str) -> None:
+    assert (GOLDEN_DIR / case / "expected_error.txt").is_file()
+    with pytest.raises(ServerStartError), running_hayhooks(case, GOLDEN_DIR / case / "wrappers"):
+        pass

@@ -643,3 +643,22 @@ def test_field_names_pydantic_only_warns_about_are_served() -> None:
     pipeline, problems = _parse(body)
     assert problems == [] and pipeline is not None and pipeline.run is not None
     assert [p.name for p in pipeline.run.params] == ["json", "copy", "schema"]
+
+
+@pytest.mark.parametrize(
+    ("returns", "refused"),
+    [
+        ("typing.Iterator[str]", True),
+        ("'typing.Iterator[str]'", True),
+        ("collections.abc.AsyncIterable[str]", True),
+        ("typing.Iterable[str]", False),  # pydantic builds it; the returned generator streams
+        ("typing.Generator[str, None, None]", False),
+    ],
+)
+def test_iterator_returns_hayhooks_cannot_model_are_refused(returns: str, refused: bool) -> None:
+    body = f"    def run_api(self) -> {returns}:\n        yield 'x'\n"
+    pipeline, problems = _parse(body, "import collections.abc\nimport typing\n")
+    assert (pipeline is None) is refused
+    messages = [d.message for d in problems]
+    assert all("Hayhooks builds no response model for it" in m for m in messages)
+    assert len(messages) == (1 if refused else 0)

@@ -1,0 +1,3 @@
+from ..a import pipeline_wrapper as sibling
+
+SUFFIX = "!" if sibling else "?"
