@@ -65,3 +65,39 @@ def test_hayhooks_does_not_start_on_what_the_build_refuses(case: str) -> None:
     assert (GOLDEN_DIR / case / "expected_error.txt").is_file()
     with pytest.raises(ServerStartError), running_hayhooks(case, GOLDEN_DIR / case / "wrappers"):
         pass
+
+
+SETUP_WHERE = '''\
+import asyncio
+import signal
+import threading
+
+from hayhooks import BasePipelineWrapper
+
+
+class PipelineWrapper(BasePipelineWrapper):
+    def setup(self) -> None:
+        self.pipeline = None
+        self.main_thread = threading.current_thread() is threading.main_thread()
+        self.loop = asyncio.get_event_loop()
+        self.previous = signal.signal(signal.SIGUSR2, signal.getsignal(signal.SIGUSR2))
+
+    async def run_api_async(self) -> dict:
+        """Where setup() ran."""
+        serving = self.loop is asyncio.get_running_loop()
+        return {"main_thread": self.main_thread, "serving_loop": serving}
+'''
+
+
+def test_setup_runs_where_hayhooks_runs_it(tmp_path: Path) -> None:
+    # Durable mode runs setup() from the app factory: the main thread, the serving loop running.
+    (tmp_path / "wrappers" / "where").mkdir(parents=True)
+    (tmp_path / "wrappers" / "where" / "pipeline_wrapper.py").write_text(SETUP_WHERE, "utf-8")
+    out = build_service(tmp_path / "wrappers", tmp_path / "service")
+    answers = []
+    for running in (running_hayhooks("setup_where", tmp_path / "wrappers"), running_generated(out)):
+        with running as server:
+            answer = server.client.post("/where/run", json={})
+            answers.append((answer.status_code, answer.json()))
+    expected = (200, {"result": {"main_thread": True, "serving_loop": True}})
+    assert answers == [expected, expected]

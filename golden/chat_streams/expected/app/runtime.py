@@ -368,23 +368,23 @@ DEPLOYMENT_TYPES: tuple[DeploymentType, ...] = ("agent", "pipeline", "unknown")
 
 
 async def setup_wrappers(wrappers: Sequence[tuple[str, BasePipelineWrapper]]) -> None:
-    """Run every wrapper's ``setup()``, in order, in one worker thread; the first failure, or a
-    ``deployment_type`` Hayhooks would refuse, stops start-up."""
+    """Run every wrapper's ``setup()``, in order; the first failure, or a ``deployment_type``
+    Hayhooks would refuse, stops start-up.
 
-    def setup_all() -> None:
-        for name, wrapper in wrappers:
-            try:
-                wrapper.setup()
-            except Exception as exc:
-                raise RuntimeError(f"setup() of pipeline '{name}' failed: {exc}") from exc
-            hint = getattr(wrapper, "deployment_type", None)
-            if hint is not None and not (isinstance(hint, str) and hint in DEPLOYMENT_TYPES):
-                raise RuntimeError(
-                    f"pipeline '{name}': deployment_type must be 'agent', 'pipeline', 'unknown' "
-                    f"or None, not {hint!r}"
-                )
-
-    await run_sync(setup_all)
+    On the main thread, with the event loop running and no request served yet, as Hayhooks'
+    durable mode runs them (from its app factory): ``asyncio.get_event_loop()`` is the
+    serving loop there, and ``signal.signal`` works."""
+    for name, wrapper in wrappers:
+        try:
+            wrapper.setup()
+        except Exception as exc:
+            raise RuntimeError(f"setup() of pipeline '{name}' failed: {exc}") from exc
+        hint = getattr(wrapper, "deployment_type", None)
+        if hint is not None and not (isinstance(hint, str) and hint in DEPLOYMENT_TYPES):
+            raise RuntimeError(
+                f"pipeline '{name}': deployment_type must be 'agent', 'pipeline', 'unknown' "
+                f"or None, not {hint!r}"
+            )
 
 
 def deployment_type(wrapper: BasePipelineWrapper) -> DeploymentType:
