@@ -105,8 +105,14 @@ def _manifest_problem(data: Any) -> str | None:
 
 def read_manifest(out: Path) -> Manifest | None:
     path = out / MANIFEST
-    if not path.is_file():
+    if not os.path.lexists(path):
         return None
+    if not path.is_file():
+        # A folder (or anything else) there is the user's: treating it as "no manifest" would
+        # let ``--force`` move it aside, and everything in it, to write the manifest.
+        raise UsageError(
+            f"{path}: the manifest path exists but is not a regular file; move it away"
+        )
     try:
         data = json.loads(path.read_text(encoding="utf-8"), object_pairs_hook=_unique_keys)
         problem = _manifest_problem(data)

@@ -763,3 +763,18 @@ def test_manifest_listing_a_path_twice_is_refused(out: Path, inputs: dict[str, P
     data["user_owned"] = [*data["user_owned"], "app/main.py"]
     _write_manifest(out, data)
     _assert_refused(out, inputs, "'app/main.py' is listed twice")
+
+
+@pytest.mark.parametrize("extra", [(), ("--force",)], ids=["plain", "force"])
+def test_a_user_folder_named_like_the_manifest_is_refused(
+    extra: tuple[str, ...], tmp_path: Path, inputs: dict[str, Path]
+) -> None:
+    """A folder at the manifest's path is the user's: never moved aside to write the manifest."""
+    out = write_tree(tmp_path / "out", {f"{MANIFEST}/notes.txt": "precious\n"})
+    before = snapshot(out)
+    for command, args in (("build", extra), ("check", ())):
+        run = cli(command, inputs["a"], "-o", out, *args)
+        assert run.code == 2, f"{command}: {run}"
+        assert_no_traceback(run)
+        assert "the manifest path exists but is not a regular file" in run.stderr, run
+        assert_same_tree(before, snapshot(out))
