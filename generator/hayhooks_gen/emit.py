@@ -261,7 +261,7 @@ def plan(out: Path, output: Output, *, force: bool = False) -> Plan:
             "move them away, or delete them if they are stale"
         )
     for rel, content in output.user_owned.items():
-        if not (out / rel).exists():
+        if not os.path.lexists(out / rel):  # a link, even to nothing, is present: left alone
             result.creates[rel] = content
     copies = f"{output.service.package}/pipelines/"
     for rel, digest in sorted(owned.items()):
@@ -403,7 +403,7 @@ def _move_into_place(out: Path, staging: Path, result: Plan, steps: list[_Step])
     moves = [*deletions, *staged]
     for index, (new_path, target) in enumerate(moves):
         backup: Path | None = None
-        if target.exists():
+        if os.path.lexists(target):  # a dangling link is moved aside too, never lost
             backup = staging / f"old-{index}"
             steps.append(_Step(target, backup))
             os.replace(target, backup)
@@ -497,7 +497,7 @@ def check(out: Path, output: Output) -> Drift:
             changed.append(rel)
             diff_parts.append(_diff(rel, current, content))
     for rel in sorted(output.user_owned):
-        if not (out / rel).exists():
+        if not os.path.lexists(out / rel):  # as ``plan``: a link, even to nothing, is present
             missing.append(rel)
     extra = sorted(
         rel

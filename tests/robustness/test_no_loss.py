@@ -778,3 +778,22 @@ def test_a_user_folder_named_like_the_manifest_is_refused(
         assert_no_traceback(run)
         assert "the manifest path exists but is not a regular file" in run.stderr, run
         assert_same_tree(before, snapshot(out))
+
+
+def test_a_dangling_link_at_a_user_owned_path_is_left_alone(
+    tmp_path: Path, inputs: dict[str, Path]
+) -> None:
+    """Dockerfile and app/hooks.py are created once, when absent; a link, even to nothing,
+    is present: build leaves it, check does not report it missing."""
+    out = tmp_path / "out"
+    build_ok(inputs["a"], out)
+    for rel, target in (("Dockerfile", "/nowhere"), ("app/hooks.py", "../missing_hooks.py")):
+        (out / rel).unlink()
+        (out / rel).symlink_to(target)
+    before = snapshot(out)
+    run = build_ok(inputs["a"], out)
+    assert "up to date" in run.stdout, run
+    assert_same_tree(before, snapshot(out))
+    assert os.readlink(out / "Dockerfile") == "/nowhere"
+    run = cli("check", inputs["a"], "-o", out)
+    assert run.code == 0, run
