@@ -480,9 +480,17 @@ class Drift:
 
 
 def check(out: Path, output: Output) -> Drift:
-    """Compare ``out`` with what ``build`` would write; writes nothing."""
+    """Compare ``out`` with what ``build`` would write; writes nothing.
+
+    What ``build`` refuses, ``check`` refuses too, with the same message: a symlink on the
+    way is not drift that ``build`` would repair.
+    """
     usable_output(out)
+    if out.is_dir():
+        _refuse_symlinks(out, [MANIFEST])  # as ``plan``: before the manifest is read through it
     previous = read_manifest(out) if out.is_dir() else None
+    if out.is_dir():
+        _refuse_symlinks(out, _touched_paths(out, output, previous.files if previous else {}))
     missing: list[str] = []
     changed: list[str] = []
     diff_parts: list[str] = []

@@ -797,3 +797,26 @@ def test_a_dangling_link_at_a_user_owned_path_is_left_alone(
     assert os.readlink(out / "Dockerfile") == "/nowhere"
     run = cli("check", inputs["a"], "-o", out)
     assert run.code == 0, run
+
+
+@pytest.mark.parametrize("rel", ["app/runtime.py", MANIFEST, "app/routes"])
+def test_check_refuses_a_symlink_inside_out_as_build_does(
+    rel: str, tmp_path: Path, inputs: dict[str, Path]
+) -> None:
+    """A generated file, the manifest or a folder replaced by a link to an identical copy:
+    build refuses (exit 2), so check must not say "up to date"; it gives build's message."""
+    out = tmp_path / "out"
+    build_ok(inputs["a"], out)
+    copy = tmp_path / "elsewhere"
+    (out / rel).rename(copy)
+    (out / rel).symlink_to(copy)
+    before, outside = snapshot(out), snapshot(copy)
+    runs = {command: cli(command, inputs["a"], "-o", out) for command in ("build", "check")}
+    for command, run in runs.items():
+        assert run.code == 2, f"{command}: {run}"
+        assert_no_traceback(run)
+        assert "refusing to write or delete through symlinks" in run.stderr, run
+        assert f"  {rel}\n" in run.stderr, run
+    assert runs["check"].stderr == runs["build"].stderr
+    assert_same_tree(before, snapshot(out))
+    assert_same_tree(outside, snapshot(copy))
