@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import keyword
+import math
 import signal
 import sys
 import time
@@ -71,12 +72,41 @@ def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
     raise typer.Exit(code)
 
 
-def _wrappers(path: Path) -> Path:
+def _wrappers(path: Path, output: Path | None = None) -> Path:
     if not path.is_dir():
         _fail(
             f"{path}:1:1: error: wrappers folder not found (expected a folder of pipeline folders)"
         )
+    if output is not None:
+        try:
+            inside = output.resolve().is_relative_to(path.resolve())
+        except (OSError, RuntimeError):  # a symlink loop on the way: refused with OUT's checks
+            inside = False
+        if inside:
+            _fail(
+                f"error: {output}: OUT is inside WRAPPERS ({path}): its folders would be read as "
+                "pipeline folders, by the next build and by Hayhooks; put the service beside "
+                "the wrappers folder"
+            )
     return path
+
+
+def _same_package(output: Path, package: str) -> None:
+    """Refuse a --package other than the one OUT was built with: the old package's generated
+    files would be left behind and its hooks.py, which is the user's, silently ignored."""
+    from hayhooks_gen.emit import read_manifest
+
+    manifest = read_manifest(output)
+    if manifest is None:
+        return
+    built = sorted({path.split("/")[0] for path in manifest.files if path.count("/") == 1})
+    built = [name for name in built if f"{name}/main.py" in manifest.files]
+    if built and package not in built:
+        raise UsageError(
+            f"{output}: built with --package {built[0]} (its manifest lists {built[0]}/main.py); "
+            f"--package {package} would leave {built[0]}/, and {built[0]}/hooks.py with it, "
+            f"behind: build into a new folder, or keep --package {built[0]}"
+        )
 
 
 # Top-level packages the generated service imports, besides the standard library: a service
@@ -134,7 +164,7 @@ def _build_once(wrappers: Path, output: Path, package: str, name: str, force: bo
     from hayhooks_gen.build import generate
     from hayhooks_gen.emit import apply, locked, plan
 
-    root = _wrappers(wrappers)
+    root = _wrappers(wrappers, output)
     result = _run(
         lambda: generate(root, package=_package(package), project_name=_project_name(name)), root
     )
@@ -146,6 +176,7 @@ def _build_once(wrappers: Path, output: Path, package: str, name: str, force: bo
 
     def write() -> Any:
         with locked(output):
+            _same_package(output, package)
             todo = plan(output, result, force=force)
             if not todo.empty:
                 apply(output, todo)
@@ -195,6 +226,9 @@ def build(
     timeout: Annotated[float | None, typer.Option("--timeout", hidden=True)] = None,
 ) -> None:
     """Write or refresh the generated service in OUTPUT."""
+    for flag, value in (("--interval", interval), ("--debounce", debounce), ("--timeout", timeout)):
+        if value is not None and not math.isfinite(value):
+            _fail(f"error: {flag} {value}: not a number of seconds")
     if not watch:
         typer.echo(_build_once(wrappers, output, package, name, force))
         return
@@ -255,7 +289,7 @@ def check(
     from hayhooks_gen.build import generate
     from hayhooks_gen.emit import check as check_drift
 
-    root = _wrappers(wrappers)
+    root = _wrappers(wrappers, output)
     result = _run(
         lambda: generate(root, package=_package(package), project_name=_project_name(name)), root
     )
@@ -401,6 +435,9 @@ def _on_sigterm(signum: int, frame: object) -> None:
 def main() -> None:
     global _terminated
     _terminated = False
+    # Python's parser accepts brackets 200 deep; reading such code takes more frames than the
+    # default limit of 1,000 (deeper input is a located error, never a crash).
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 20_000))
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         app()
@@ -411,6 +448,10 @@ def main() -> None:
         raise
     except KeyboardInterrupt:
         sys.exit(128 + (signal.SIGTERM if _terminated else signal.SIGINT))
+    except OSError as exc:  # the file system refused: permissions, a full disk, a long name
+        where = f"{exc.filename}: " if exc.filename else ""
+        typer.echo(f"error: {where}{exc.strerror or exc}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
     except Exception as exc:  # a bug: say so in one line, never a traceback
         typer.echo(f"hayhooks-gen: internal error: {type(exc).__name__}: {exc}", err=True)
         sys.exit(EXIT_INTERNAL)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import fnmatch
 import keyword
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,6 +48,8 @@ class Discovery:
     errors: tuple[Diagnostic, ...] = ()  # reported with the parse errors, all in one run
 
 
+# Long enough for any real name; short enough that `routes/<name>.py` and friends fit in 255.
+MAX_PIPELINE_NAME = 200
 # Modules the service itself generates in app/routes/: a pipeline may not take their names.
 GENERATED_ROUTE_MODULES = frozenset({"openai", "status"})
 
@@ -62,7 +65,7 @@ def python_ident(name: str) -> str:
         not ident.isidentifier()
         or keyword.iskeyword(ident)
         or ident.startswith("_")
-        or ident in GENERATED_ROUTE_MODULES
+        or ident.casefold() in GENERATED_ROUTE_MODULES  # `Status.py` is `status.py` on macOS
     ):
         ident = f"p_{ident}"
     return ident
@@ -72,6 +75,42 @@ def _ignored(name: str) -> bool:
     return any(fnmatch.fnmatchcase(name, pattern) for pattern in IGNORED)
 
 
+def _name_problem(name: str) -> str | None:
+    """Why a file name inside a pipeline folder cannot be copied the same on every machine."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes, kept as surrogates
+        return "file name is not valid UTF-8"
+    if "\\" in name:
+        return "file name holds a backslash, a path separator on Windows"
+    if not name.isascii() and sys.getfilesystemencoding().lower() not in ("utf-8", "utf8"):
+        return (
+            f"non-ASCII file name read under the {sys.getfilesystemencoding()} file system "
+            "encoding: the output would differ from a UTF-8 machine's (run under a UTF-8 locale)"
+        )
+    return None
+
+
+def _listing(current: Path, rel: str, errors: list[Diagnostic]) -> list[Path]:
+    try:
+        return sorted(current.iterdir())
+    except OSError as exc:
+        errors.append(Diagnostic(rel, 1, 1, f"cannot read this folder: {exc.strerror}"))
+        return []
+
+
+def _real_path(entry: Path, rel: str, errors: list[Diagnostic]) -> Path | None:
+    try:
+        return entry.resolve(strict=True)
+    except RuntimeError:  # Python 3.11's word for a symlink loop
+        errors.append(Diagnostic(rel, 1, 1, "symlink loop"))
+    except FileNotFoundError:
+        pass  # a dangling link: nothing to copy (Hayhooks skips it too)
+    except OSError as exc:
+        errors.append(Diagnostic(rel, 1, 1, f"cannot follow this symlink: {exc.strerror}"))
+    return None
+
+
 def _read_folder(root: Path, folder: Path, errors: list[Diagnostic]) -> list[tuple[str, bytes]]:
     files: list[tuple[str, bytes]] = []
     resolved_folder = folder.resolve()
@@ -79,15 +118,23 @@ def _read_folder(root: Path, folder: Path, errors: list[Diagnostic]) -> list[tup
     pending = [folder]
     while pending:
         current = pending.pop()
-        for entry in sorted(current.iterdir()):
+        for entry in _listing(current, current.relative_to(root).as_posix(), errors):
             if _ignored(entry.name):
                 continue
             rel_to_root = entry.relative_to(root).as_posix()
-            if entry.is_symlink() and not entry.resolve().is_relative_to(resolved_folder):
-                errors.append(
-                    Diagnostic(rel_to_root, 1, 1, "symlink points outside its pipeline folder")
-                )
+            problem = _name_problem(entry.name)
+            if problem is not None:
+                errors.append(Diagnostic(rel_to_root, 1, 1, problem))
                 continue
+            if entry.is_symlink():
+                target = _real_path(entry, rel_to_root, errors)
+                if target is None:
+                    continue
+                if not target.is_relative_to(resolved_folder):
+                    errors.append(
+                        Diagnostic(rel_to_root, 1, 1, "symlink points outside its pipeline folder")
+                    )
+                    continue
             if entry.is_dir():
                 real = entry.resolve()
                 if real in seen:
@@ -100,7 +147,12 @@ def _read_folder(root: Path, folder: Path, errors: list[Diagnostic]) -> list[tup
                 seen.add(real)
                 pending.append(entry)
             elif entry.is_file():
-                size = entry.stat().st_size
+                try:
+                    size = entry.stat().st_size
+                    content = entry.read_bytes() if size <= MAX_FILE_BYTES else b""
+                except OSError as exc:
+                    errors.append(Diagnostic(rel_to_root, 1, 1, f"cannot read: {exc.strerror}"))
+                    continue
                 if size > MAX_FILE_BYTES:
                     errors.append(
                         Diagnostic(
@@ -111,7 +163,7 @@ def _read_folder(root: Path, folder: Path, errors: list[Diagnostic]) -> list[tup
                         )
                     )
                     continue
-                files.append((entry.relative_to(folder).as_posix(), entry.read_bytes()))
+                files.append((entry.relative_to(folder).as_posix(), content))
     return sorted(files)
 
 
@@ -121,7 +173,7 @@ def discover(wrappers: Path) -> Discovery:
     errors: list[Diagnostic] = []
     warnings: list[str] = []
     pipelines: list[PipelineSource] = []
-    idents: dict[str, str] = {}
+    idents: dict[str, tuple[str, str]] = {}
     resolved_root = root.resolve()
     for entry in sorted(root.iterdir()):
         name = entry.name
@@ -155,19 +207,33 @@ def discover(wrappers: Path) -> Discovery:
                 )
             )
             continue
-        ident = python_ident(name)
-        if ident in idents:
+        if len(name) > MAX_PIPELINE_NAME:
             errors.append(
                 Diagnostic(
                     name,
                     1,
                     1,
-                    f"pipeline '{name}' collides with '{idents[ident]}' "
-                    f"(both become the Python package and operationId stem '{ident}')",
+                    f"pipeline name is {len(name)} characters, over {MAX_PIPELINE_NAME}: the "
+                    "file names made of it must stay under the file system's 255 bytes",
                 )
             )
             continue
-        idents[ident] = name
+        ident = python_ident(name)
+        # Case-insensitive file systems (macOS, Windows) hold one of `Echo.py` and `echo.py`.
+        folded = ident.casefold()
+        if folded in idents:
+            other, other_ident = idents[folded]
+            why = (
+                f"both become the Python package and operationId stem '{ident}'"
+                if other_ident == ident
+                else f"'{other_ident}' and '{ident}' are one file name on a case-insensitive "
+                "file system (macOS, Windows)"
+            )
+            errors.append(
+                Diagnostic(name, 1, 1, f"pipeline '{name}' collides with '{other}' ({why})")
+            )
+            continue
+        idents[folded] = (name, ident)
         if not (entry / WRAPPER_FILE).is_file():
             errors.append(Diagnostic(f"{name}/{WRAPPER_FILE}", 1, 1, "missing pipeline_wrapper.py"))
             continue
@@ -195,9 +261,11 @@ def _requirements(root: Path, errors: list[Diagnostic]) -> tuple[str, ...]:
         return ()
     found: set[str] = set()
     for number, raw in enumerate(text.splitlines(), start=1):
-        requirement = raw.strip()
-        if not requirement or requirement.startswith("#"):
+        # pip's comment rule: `#` at the start or after whitespace ends the line
+        requirement = _COMMENT.sub("", raw).strip()
+        if not requirement:
             continue
+        col = raw.index(requirement[0]) + 1
         bad = _CONTROL.search(requirement)
         if bad is not None:
             col = raw.index(bad.group()) + 1
@@ -205,5 +273,28 @@ def _requirements(root: Path, errors: list[Diagnostic]) -> tuple[str, ...]:
                 Diagnostic("requirements.txt", number, col, "control character in a requirement")
             )
             continue
+        problem = _requirement_problem(requirement)
+        if problem is not None:
+            errors.append(Diagnostic("requirements.txt", number, col, problem))
+            continue
         found.add(requirement)
     return tuple(sorted(found))
+
+
+_COMMENT = re.compile(r"(^|\s)#.*$")
+
+
+def _requirement_problem(line: str) -> str | None:
+    """Why a requirements.txt line cannot be a dependency of the generated pyproject.toml."""
+    if line.startswith("-"):
+        return (
+            f"'{line.split()[0]}': pip options cannot go into pyproject.toml's dependencies; "
+            "list the requirements themselves"
+        )
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        Requirement(line)
+    except InvalidRequirement as exc:
+        return f"not a requirement (PEP 508): {str(exc).splitlines()[0]}"
+    return None

@@ -7,6 +7,9 @@ libcst positions are computed only for a module that has something to report.
 from __future__ import annotations
 
 import ast
+import codecs
+import re
+import sys
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -133,12 +136,48 @@ class _File:
 
 def _decode(path: str, content: bytes) -> str | Diagnostic:
     try:
-        return content.decode("utf-8")
+        text = content.decode("utf-8")
     except UnicodeDecodeError as exc:
         before = content[: exc.start]
         line = before.count(b"\n") + 1
         col = exc.start - (before.rfind(b"\n") + 1) + 1
         return Diagnostic(path, line, col, "source is not valid UTF-8")
+    declared = _declared_encoding(text)
+    if declared is not None:
+        line, name = declared
+        try:
+            codec = codecs.lookup(name).name
+        except LookupError:
+            return Diagnostic(path, line, 1, f"source declares an unknown encoding '{name}'")
+        if codec == "ascii" and not text.isascii():
+            return Diagnostic(
+                path, line, 1, "source declares encoding 'ascii' but holds non-ASCII characters"
+            )
+        if codec not in ("utf-8", "ascii"):
+            return Diagnostic(
+                path,
+                line,
+                1,
+                f"source declares encoding '{name}', which Python reads it in: hayhooks-gen "
+                "reads UTF-8 only (convert the file to UTF-8 and drop the declaration)",
+            )
+    return text
+
+
+# PEP 263: a comment on line 1 or 2 naming the encoding Python decodes the file with.
+_CODING = re.compile(r"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
+_BLANK_OR_COMMENT = re.compile(r"^[ \t\f]*(#.*)?$")
+
+
+def _declared_encoding(text: str) -> tuple[int, str] | None:
+    lines = text.removeprefix("\ufeff").split("\n", 2)[:2]
+    for number, line in enumerate(lines, start=1):
+        found = _CODING.match(line)
+        if found is not None:
+            return number, found.group(1)
+        if not _BLANK_OR_COMMENT.match(line.rstrip("\r")):
+            return None
+    return None
 
 
 def _parse_module(path: str, content: bytes) -> cst.Module | Diagnostic:
@@ -151,17 +190,30 @@ def _parse_module(path: str, content: bytes) -> cst.Module | Diagnostic:
         return Diagnostic(
             path, line, len(before) - (before.rfind("\n") + 1) + 1, "source contains a null byte"
         )
+    # Python's own parser first: it names a problem and its place more precisely than libcst,
+    # and refuses nesting libcst's parser would crash on (its limit: 200 brackets deep).
+    try:
+        with warnings.catch_warnings(action="ignore"):
+            ast.parse(text)
+    except SyntaxError as err:
+        return _syntax_error(path, err)
+    except (RecursionError, MemoryError):
+        return Diagnostic(path, 1, 1, TOO_DEEP)
     try:
         return cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
-        # Python's own parser names the problem and its place more precisely than libcst.
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                ast.parse(text)
-        except SyntaxError as err:
-            return Diagnostic(path, err.lineno or 1, err.offset or 1, f"syntax error: {err.msg}")
         return Diagnostic(path, exc.editor_line, exc.editor_column, f"syntax error: {exc.message}")
+    except RecursionError:
+        return Diagnostic(path, 1, 1, TOO_DEEP)
+
+
+TOO_DEEP = "code nested too deeply to read (Python's recursion limit)"
+
+
+def _syntax_error(path: str, err: SyntaxError) -> Diagnostic:
+    return Diagnostic(
+        path, max(err.lineno or 1, 1), max(err.offset or 1, 1), f"syntax error: {err.msg}"
+    )
 
 
 @dataclass
@@ -744,15 +796,26 @@ def _compile_problem(path: str, content: bytes) -> Diagnostic | None:
     """What Python's compiler refuses in a module libcst parsed: libcst accepts code that
     only the compiler rejects (``return`` outside a function, a repeated parameter, ``await``
     in a plain ``def``, syntax newer than this Python). Compiling runs none of the code."""
+    limit = sys.getrecursionlimit()
     try:
+        # The interpreter that imports the module compiles it under the default recursion
+        # limit, which bounds how deep its compiler goes; the CLI runs under a higher one.
+        sys.setrecursionlimit(PYTHON_RECURSION_LIMIT)
         # SyntaxWarning ("\\d" and the like) is not ours
         with warnings.catch_warnings(action="ignore"):
             compile(content, path, "exec", dont_inherit=True)
     except SyntaxError as err:
-        return Diagnostic(path, err.lineno or 1, err.offset or 1, f"syntax error: {err.msg}")
+        return _syntax_error(path, err)
+    except (RecursionError, MemoryError):
+        return Diagnostic(path, 1, 1, "code nested too deeply for Python's compiler")
     except ValueError as err:  # null bytes
         return Diagnostic(path, 1, 1, f"syntax error: {err}")
+    finally:
+        sys.setrecursionlimit(limit)
     return None
+
+
+PYTHON_RECURSION_LIMIT = 1000  # CPython's default
 
 
 def _imported_modules(scope: ModuleScope) -> frozenset[str]:
@@ -833,7 +896,7 @@ def _start_up_imports(pipeline: PipelineSource, imported: frozenset[str]) -> _St
         try:
             with warnings.catch_warnings(action="ignore"):
                 tree = ast.parse(content, relpath)
-        except (SyntaxError, ValueError):
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
             continue  # refused on its own (_check_compiles)
         modules, above = _module_level_imports(tree, relpath.split("/")[:-1])
         path = f"{pipeline.folder}/{relpath}"
@@ -907,6 +970,13 @@ def _rewrite_files(
 
 
 def parse_pipeline(pipeline: PipelineSource) -> tuple[Pipeline | None, list[Diagnostic]]:
+    try:
+        return _read_pipeline(pipeline)
+    except RecursionError:  # an expression Python accepts nested deeper than the readers go
+        return None, [Diagnostic(f"{pipeline.folder}/{WRAPPER_FILE}", 1, 1, TOO_DEEP)]
+
+
+def _read_pipeline(pipeline: PipelineSource) -> tuple[Pipeline | None, list[Diagnostic]]:
     path = f"{pipeline.folder}/{WRAPPER_FILE}"
     content = pipeline.read(WRAPPER_FILE) or b""
     module = _parse_module(path, content)

@@ -124,8 +124,10 @@ def cli(
     cwd: Path | None = None,
     env: Mapping[str, str] | None = None,
     timeout: float = BUILD_TIMEOUT_S,
+    prefix: Sequence[str] = (),
 ) -> Run:
-    """``python -m hayhooks_gen ARGS`` in a subprocess (the real entry point).
+    """``python -m hayhooks_gen ARGS`` in a subprocess (the real entry point), run through
+    ``prefix`` (a command such as ``setpriv ... --``) when given.
 
     A run that outlives ``timeout`` is killed and reported as exit code -9.
     """
@@ -134,7 +136,7 @@ def cli(
         full_env.update(env)
     try:
         proc = subprocess.run(
-            [sys.executable, "-m", "hayhooks_gen", *map(os.fspath, args)],
+            [*prefix, sys.executable, "-m", "hayhooks_gen", *map(os.fspath, args)],
             cwd=os.fspath(cwd) if cwd else None,
             env=full_env,
             stdin=subprocess.DEVNULL,

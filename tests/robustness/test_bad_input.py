@@ -250,6 +250,47 @@ CASES = [
         outside={f"evil/{PW}": GOOD_WRAPPER},
     ),
     Case(
+        "pipelines_one_name_on_case_insensitive_file_systems",
+        {f"Echo/{PW}": GOOD_WRAPPER, f"echo/{PW}": GOOD_WRAPPER},
+        (Expected("echo", 1, 1, r"collides with 'Echo' .*case-insensitive file system"),),
+    ),
+    Case(
+        "pipeline_name_too_long_for_a_file_name",
+        {f"{'a' * 201}/{PW}": GOOD_WRAPPER},
+        (Expected("a" * 201, 1, 1, r"pipeline name is 201 characters, over 200"),),
+    ),
+    Case(
+        "backslash_in_a_file_name",
+        {f"p/{PW}": GOOD_WRAPPER, "p/data\\x.txt": "x\n"},
+        (Expected("p/data\\x.txt", 1, 1, r"file name holds a backslash"),),
+    ),
+    Case(
+        "coding_declaration_other_than_utf8",
+        {f"p/{PW}": "# -*- coding: latin-1 -*-\n" + GOOD_WRAPPER},
+        (Expected(f"p/{PW}", 1, 1, r"declares encoding 'latin-1'.*reads UTF-8 only"),),
+    ),
+    Case(
+        "coding_declaration_ascii_with_non_ascii_text",
+        {f"p/{PW}": "#!/usr/bin/env python\n# coding: ascii\n" + GOOD_WRAPPER + "X = 'é'\n"},
+        (Expected(f"p/{PW}", 2, 1, r"declares encoding 'ascii' but holds non-ASCII"),),
+    ),
+    Case(
+        "coding_declaration_unknown",
+        {f"p/{PW}": "# coding: klingon\n" + GOOD_WRAPPER},
+        (Expected(f"p/{PW}", 1, 1, r"unknown encoding 'klingon'"),),
+    ),
+    Case(
+        # libcst's parser crashed the process on this; Python's refuses it first
+        "brackets_nested_deeper_than_python_allows",
+        {f"p/{PW}": GOOD_WRAPPER + "X = " + "(" * 3000 + "1" + ")" * 3000 + "\n"},
+        (Expected(f"p/{PW}", 15, None, r"too many nested parentheses"),),
+    ),
+    Case(
+        "nested_too_deeply_for_pythons_compiler",
+        {f"p/{PW}": GOOD_WRAPPER + "X = " + "-" * 3000 + "1\n"},
+        (Expected(f"p/{PW}", 1, 1, r"nested too deeply for Python's compiler"),),
+    ),
+    Case(
         "file_symlink_outside_pipeline",
         {f"ok/{PW}": GOOD_WRAPPER},
         (Expected("ok/secret.txt", 1, 1, r"symlink points outside its pipeline folder"),),
@@ -552,6 +593,10 @@ def test_output_paths_no_folder_can_be_made_at_are_usage_errors(
     [
         (b"requests\nna\xefve\n", (2, 1, "source is not valid UTF-8")),
         (b"# extra\nrequests\nbad\x01name\n", (3, 4, "control character in a requirement")),
+        (b"requests\n  -r base.txt\n", (2, 3, "'-r': pip options cannot go into pyproject")),
+        (b"--index-url https://x\n", (1, 1, "'--index-url': pip options")),
+        (b"requests\nfoo bar\n", (2, 1, r"not a requirement \(PEP 508\)")),
+        (b"x#not-a-comment\n", (1, 1, r"not a requirement \(PEP 508\)")),
     ],
 )
 def test_requirements_txt_problems_are_located(
@@ -688,3 +733,109 @@ def test_builds_into_different_folders_are_byte_identical(tmp_path: Path) -> Non
         if isinstance(content, bytes):
             for needle in (str(tmp_path).encode(), b"\r\n"):
                 assert needle not in content, f"{rel} contains {needle!r}"
+
+
+# ------------------------------------------------------- what the file system says, as input
+
+
+def test_a_file_symlink_loop_is_located(tmp_path: Path) -> None:
+    wrappers = wrappers_of(tmp_path / WRAPPERS, {"p": GOOD_WRAPPER})
+    (wrappers / "p" / "a").symlink_to("b")
+    (wrappers / "p" / "b").symlink_to("a")
+    run = cli("build", WRAPPERS, "-o", "out", cwd=tmp_path)
+    assert_located(run, (Expected("p/a", 1, 1, "symlink loop"), Expected("p/b", 1, 1, "loop")))
+
+
+def test_a_file_name_that_is_not_utf8_is_located(tmp_path: Path) -> None:
+    wrappers = wrappers_of(tmp_path / WRAPPERS, {"p": GOOD_WRAPPER})
+    # Written by bytes: the name the manifest could not hold (it was refused by the next build).
+    with open(os.fsencode(wrappers / "p") + b"/data-\xff.txt", "wb") as handle:
+        handle.write(b"x\n")
+    run = cli("build", WRAPPERS, "-o", "out", cwd=tmp_path)
+    assert run.code == 2, run
+    assert "file name is not valid UTF-8" in run.stderr, run
+    assert_no_traceback(run)
+    assert not (tmp_path / "out").exists()
+
+
+def _without_file_permission_bypass() -> list[str]:
+    """A command prefix that runs without root's power to read and write any file."""
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("setpriv is not installed")
+    if os.geteuid() != 0:
+        return []
+    return [setpriv, "--bounding-set=-dac_override,-dac_read_search,-fowner", "--"]
+
+
+def test_files_and_folders_that_cannot_be_read_or_written_are_exit_2(tmp_path: Path) -> None:
+    prefix = _without_file_permission_bypass()
+    wrappers = wrappers_of(tmp_path / WRAPPERS, {"p": GOOD_WRAPPER})
+    secret = wrappers / "p" / "secret.txt"
+    secret.write_text("x\n")
+    secret.chmod(0)
+    run = cli("build", WRAPPERS, "-o", "out", cwd=tmp_path, prefix=prefix)
+    assert_located(run, (Expected("p/secret.txt", 1, 1, "cannot read: Permission denied"),))
+    secret.unlink()
+    locked_out = tmp_path / "locked"
+    locked_out.mkdir(mode=0o555)
+    run = cli("build", WRAPPERS, "-o", "locked/out", cwd=tmp_path, prefix=prefix)
+    assert run.code == 2, run
+    assert run.stderr.strip() == "error: locked/out: Permission denied", run
+    assert not (locked_out / "out").exists()
+
+
+@pytest.mark.parametrize("command", ["build", "check"])
+@pytest.mark.parametrize("out", ["wrappers/service", "wrappers/p/svc", "wrappers"])
+def test_an_out_inside_wrappers_is_refused(tmp_path: Path, command: str, out: str) -> None:
+    # Accepted once, it was read as pipeline folders by the next build (and by Hayhooks).
+    wrappers_of(tmp_path / WRAPPERS, {"p": GOOD_WRAPPER})
+    before = snapshot(tmp_path)
+    run = cli(
+        command, WRAPPERS, "-o", out, "--force" if command == "build" else "--no-diff", cwd=tmp_path
+    )
+    assert run.code == 2, run
+    assert f"error: {out}: OUT is inside WRAPPERS" in run.stderr, run
+    assert_no_traceback(run)
+    assert_same_tree(before, snapshot(tmp_path))
+
+
+def test_another_package_for_a_built_out_is_refused(tmp_path: Path) -> None:
+    wrappers = wrappers_of(tmp_path / WRAPPERS, {"p": GOOD_WRAPPER})
+    out = tmp_path / "out"
+    build_ok(wrappers, out)
+    (out / "app" / "hooks.py").write_text("# the user's hooks\n", encoding="utf-8")
+    before = snapshot(out)
+    run = cli("build", wrappers, "-o", out, "--package", "svc")
+    assert run.code == 2, run
+    assert "built with --package app" in run.stderr and "app/hooks.py" in run.stderr, run
+    assert_no_traceback(run)
+    assert_same_tree(before, snapshot(out))
+
+
+@pytest.mark.parametrize("flag", ["--interval", "--debounce"])
+def test_watch_seconds_that_are_not_numbers_are_refused(tmp_path: Path, flag: str) -> None:
+    wrappers = wrappers_of(tmp_path / WRAPPERS, {"p": GOOD_WRAPPER})
+    run = cli("build", wrappers, "-o", tmp_path / "out", "--watch", flag, "nan")
+    assert run.code == 2, run
+    assert f"error: {flag} nan: not a number of seconds" in run.stderr, run
+    assert not (tmp_path / "out").exists()
+
+
+def test_annotations_and_defaults_nested_as_deep_as_python_allows_build(tmp_path: Path) -> None:
+    deep = "list[" * 190 + "int" + "]" * 190
+    wrappers = wrappers_of(
+        tmp_path / WRAPPERS, {"p": wrapper(f"self, x: {deep} = " + "[0]" + "[0]" * 400)}
+    )
+    build_ok(wrappers, tmp_path / "out")
+
+
+def test_requirements_keep_markers_and_lose_inline_comments(tmp_path: Path) -> None:
+    wrappers = wrappers_of(tmp_path / WRAPPERS, {"p": GOOD_WRAPPER})
+    (wrappers / "requirements.txt").write_text(
+        'requests>=2  # HTTP\nnumpy ; python_version >= "3.11"\n# a comment\n'
+    )
+    build_ok(wrappers, tmp_path / "out")
+    pyproject = (tmp_path / "out" / "pyproject.toml").read_text()
+    assert '"requests>=2",' in pyproject and "# HTTP" not in pyproject
+    assert '"numpy ; python_version >= \\"3.11\\"",' in pyproject
