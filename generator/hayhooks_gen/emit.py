@@ -149,6 +149,13 @@ class Plan:
     def empty(self) -> bool:
         return not (self.writes or self.creates or self.deletes or self.manifest_changed)
 
+    @property
+    def changed(self) -> list[str]:
+        """Every file ``apply`` writes, creates or removes, the manifest included when it is
+        rewritten (a hand-edited manifest alone is a change): what a summary should count."""
+        manifest = [MANIFEST] if self.manifest_changed else []
+        return sorted({*self.writes, *self.creates, *self.deletes, *manifest})
+
 
 def _symlink_on_the_way(out: Path, rel: str) -> str | None:
     """The first symlink among ``rel`` and its folders below ``out``, relative to ``out``.

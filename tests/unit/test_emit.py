@@ -255,3 +255,18 @@ def test_a_manifest_nested_too_deep_for_the_json_parser_is_malformed(tmp_path: P
     (out / MANIFEST).write_text("[" * 100_000 + "]" * 100_000)
     with pytest.raises(UsageError, match="not valid hayhooks-gen JSON"):
         read_manifest(out)
+
+
+def test_a_rewritten_manifest_counts_as_a_change(tmp_path: Path) -> None:
+    """The build summary counts ``Plan.changed``: a manifest rewritten alone is not up to date."""
+    out = tmp_path / "svc"
+    _build(out)
+    assert plan(out, generate(EXAMPLES)).changed == []
+    text = (out / MANIFEST).read_text()
+    (out / MANIFEST).write_text(text.replace('"version"', '"version" ', 1))
+    todo = plan(out, generate(EXAMPLES))
+    assert not todo.empty and todo.changed == [MANIFEST]
+    (out / "app" / "main.py").write_text("# edited\n")
+    assert plan(out, generate(EXAMPLES)).changed == [MANIFEST, "app/main.py"]
+    apply(out, plan(out, generate(EXAMPLES)))
+    assert plan(out, generate(EXAMPLES)).changed == []
