@@ -505,6 +505,34 @@ def _check_iterator(source: _File, scope: ModuleScope, func: cst.FunctionDef) ->
         )
 
 
+def _warn_if_hayhooks_calls_it_otherwise(source: _File, func: cst.FunctionDef) -> None:
+    """Hayhooks picks how to call a method by its name (``*_async`` is awaited, the others run
+    in a worker thread), the service by ``def`` or ``async def``: where they disagree, Hayhooks
+    answers every request 500 and the service answers as the code says."""
+    name = func.name.value
+    if name.endswith("_async") and func.asynchronous is None:
+        how = f"a plain def: Hayhooks awaits '{name}' and fails every request with a 500"
+    elif not name.endswith("_async") and func.asynchronous is not None:
+        finder = _YieldFinder()
+        func.body.visit(finder)
+        if finder.found:
+            return  # an async generator: Hayhooks streams what the call returns, as we do
+        if name in UPLOAD_METHODS:  # called as Hayhooks calls it, by both servers
+            source.warn(
+                func.name,
+                f"'{name}' is an async def: Hayhooks and the service call it in a worker "
+                "thread, get a coroutine and fail every upload with a 500",
+            )
+            return
+        how = (
+            f"an async def: Hayhooks calls '{name}' in a worker thread, gets a coroutine and "
+            "fails every request with a 500"
+        )
+    else:
+        return
+    source.warn(func.name, f"'{name}' is {how}; the service calls it as written")
+
+
 def _annotation_head(scope: ModuleScope, node: cst.BaseExpression) -> str | None:
     """The qualified name of what an annotation (a string too) names or subscripts:
     ``Generator[str, None, None]`` -> "typing.Generator"."""
@@ -1012,6 +1040,10 @@ def _read_pipeline(pipeline: PipelineSource) -> tuple[Pipeline | None, list[Diag
             ClassScope(Symbol(run_home.scope.module, owner.name.value), class_body_names(owner)),
             members.documented.get(name, run_func),
         )
+    for name in SERVED_METHODS:
+        if name in methods:
+            func, home = methods[name]
+            _warn_if_hayhooks_calls_it_otherwise(home.source, func)
     handlers: list[Handler] = []
     for name in (*CHAT_METHODS, *RESPONSE_METHODS, *UPLOAD_METHODS):
         if name in methods:

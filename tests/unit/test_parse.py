@@ -662,3 +662,31 @@ def test_iterator_returns_hayhooks_cannot_model_are_refused(returns: str, refuse
     messages = [d.message for d in problems]
     assert all("Hayhooks builds no response model for it" in m for m in messages)
     assert len(messages) == (1 if refused else 0)
+
+
+@pytest.mark.parametrize(
+    ("method", "warned"),
+    [
+        ("    async def run_api(self, q: str) -> str:\n        return q\n", "is an async def"),
+        ("    def run_api_async(self, q: str) -> str:\n        return q\n", "is a plain def"),
+        (
+            "    async def run_chat_completion(self, model: str, messages: list, body: dict)"
+            " -> str:\n        return ''\n",
+            "is an async def",
+        ),
+        # an async generator: Hayhooks streams what the call returns, as the service does
+        ("    async def run_api(self, q: str) -> str:\n        yield q\n", None),
+        ("    async def run_api_async(self, q: str) -> str:\n        return q\n", None),
+    ],
+)
+def test_a_method_hayhooks_would_call_the_other_way_is_a_located_warning(
+    method: str, warned: str | None
+) -> None:
+    pipeline, problems = _parse(method)
+    assert problems == [] and pipeline is not None
+    messages = [(d.line, d.message) for d in pipeline.warnings]
+    if warned is None:
+        assert messages == []
+    else:
+        assert len(messages) == 1 and messages[0][0] == 9 and warned in messages[0][1]
+        assert "fails every request with a 500; the service calls it as written" in messages[0][1]
