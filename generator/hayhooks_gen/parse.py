@@ -867,20 +867,33 @@ def _module_name(relpath: str) -> str:
     return "." + relpath.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
 
 
-def _module_level_imports(
-    tree: ast.Module, package: list[str]
-) -> tuple[set[str], list[ast.ImportFrom]]:
-    """The folder's modules a module imports when it runs (relative imports outside any
-    function body), resolved against its package (``package``: its parts below the folder),
-    and the relative imports that go above the folder."""
-    found: set[str] = set()
-    above: list[ast.ImportFrom] = []
+@dataclass
+class _Imports:
+    """What a module imports when it runs (imports outside any function body)."""
+
+    folder: set[str] = field(default_factory=set)  # the folder's modules (".helper")
+    above: list[ast.ImportFrom] = field(default_factory=list)  # relative, above the folder
+    packages: dict[str, ast.stmt] = field(default_factory=dict)  # absolute: top-level name
+
+
+def _module_level_imports(tree: ast.Module, package: list[str]) -> _Imports:
+    """A module's imports at run time, relative ones resolved against its package
+    (``package``: its parts below the folder)."""
+    out = _Imports()
+    found, above = out.folder, out.above
     pending: list[ast.AST] = list(tree.body)
     while pending:
         node = pending.pop()
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
             continue
         pending.extend(ast.iter_child_nodes(node))
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                out.packages.setdefault(alias.name.split(".")[0], node)
+            continue
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            out.packages.setdefault(node.module.split(".")[0], node)
+            continue
         if not isinstance(node, ast.ImportFrom) or node.level == 0:
             continue
         if node.level - 1 > len(package):
@@ -890,7 +903,7 @@ def _module_level_imports(
         target = [*base, *(node.module.split(".") if node.module else [])]
         found.update("." + ".".join(target[:i]) for i in range(1, len(target) + 1))
         found.update("." + ".".join([*target, alias.name]) for alias in node.names)
-    return found, above
+    return out
 
 
 @dataclass(frozen=True)
@@ -900,6 +913,8 @@ class _StartUp:
 
     modules: frozenset[str]
     problems: tuple[Diagnostic, ...]
+    # top-level packages those modules import, each with where (path, line, column)
+    packages: dict[str, tuple[str, int, int]]
 
 
 def _start_up_imports(pipeline: PipelineSource, imported: frozenset[str]) -> _StartUp:
@@ -916,23 +931,28 @@ def _start_up_imports(pipeline: PipelineSource, imported: frozenset[str]) -> _St
     seen = set(imported)
     pending = sorted(imported)
     problems: list[Diagnostic] = []
+    packages: dict[str, tuple[str, int, int]] = {}
     while pending:
-        found = files.get(pending.pop())
-        if found is None:
+        entry = files.get(pending.pop())
+        if entry is None:
             continue
-        relpath, content = found
+        relpath, content = entry
         try:
             with warnings.catch_warnings(action="ignore"):
                 tree = ast.parse(content, relpath)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             continue  # refused on its own (_check_compiles)
-        modules, above = _module_level_imports(tree, relpath.split("/")[:-1])
+        found = _module_level_imports(tree, relpath.split("/")[:-1])
         path = f"{pipeline.folder}/{relpath}"
-        problems.extend(Diagnostic(path, n.lineno, n.col_offset + 1, ABOVE_FOLDER) for n in above)
-        for name in sorted(modules - seen):
+        problems.extend(
+            Diagnostic(path, n.lineno, n.col_offset + 1, ABOVE_FOLDER) for n in found.above
+        )
+        for top, node in found.packages.items():
+            packages.setdefault(top, (path, node.lineno, node.col_offset + 1))
+        for name in sorted(found.folder - seen):
             seen.add(name)
             pending.append(name)
-    return _StartUp(frozenset(seen), tuple(problems))
+    return _StartUp(frozenset(seen), tuple(problems), packages)
 
 
 def _check_compiles(
@@ -997,14 +1017,19 @@ def _rewrite_files(
     return out
 
 
-def parse_pipeline(pipeline: PipelineSource) -> tuple[Pipeline | None, list[Diagnostic]]:
+def parse_pipeline(
+    pipeline: PipelineSource, package: str = "app"
+) -> tuple[Pipeline | None, list[Diagnostic]]:
+    """``pipeline``'s model, or its problems; ``package`` is the service's package name."""
     try:
-        return _read_pipeline(pipeline)
+        return _read_pipeline(pipeline, package)
     except RecursionError:  # an expression Python accepts nested deeper than the readers go
         return None, [Diagnostic(f"{pipeline.folder}/{WRAPPER_FILE}", 1, 1, TOO_DEEP)]
 
 
-def _read_pipeline(pipeline: PipelineSource) -> tuple[Pipeline | None, list[Diagnostic]]:
+def _read_pipeline(
+    pipeline: PipelineSource, package: str
+) -> tuple[Pipeline | None, list[Diagnostic]]:
     path = f"{pipeline.folder}/{WRAPPER_FILE}"
     content = pipeline.read(WRAPPER_FILE) or b""
     module = _parse_module(path, content)
@@ -1058,6 +1083,12 @@ def _read_pipeline(pipeline: PipelineSource) -> tuple[Pipeline | None, list[Diag
     diagnostics.extend(folder.failed)
     start_up = _start_up_imports(pipeline, _imported_modules(scope))
     diagnostics.extend(start_up.problems)
+    shadowed = f"imports '{package}', which the service's own package (--package {package}) "
+    shadowed += "would shadow: choose another --package"
+    if package in scope.packages:
+        source.report(scope.packages[package], shadowed)
+    elif package in start_up.packages:
+        diagnostics.append(Diagnostic(*start_up.packages[package], shadowed))
     rewritten = _rewrite_files(pipeline, module, diagnostics, start_up.modules)
     for loaded in folder.modules():
         diagnostics.extend(loaded.source.diagnostics())
@@ -1092,7 +1123,7 @@ def parse(discovery: Discovery, package: str) -> Service:
     pipelines: list[Pipeline] = []
     diagnostics: list[Diagnostic] = list(discovery.errors)
     for source in discovery.pipelines:
-        pipeline, problems = parse_pipeline(source)
+        pipeline, problems = parse_pipeline(source, package)
         diagnostics.extend(problems)
         if pipeline is not None:
             pipelines.append(pipeline)

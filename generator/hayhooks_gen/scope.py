@@ -41,6 +41,8 @@ class ModuleScope:
     # method's defaults were evaluated is not what importing it gives.
     rebound: set[str] = field(default_factory=set)
     future_annotations: bool = False  # ``from __future__ import annotations``
+    # top-level packages imported absolutely (``import a.b``, ``from a import b``): their import
+    packages: dict[str, cst.CSTNode] = field(default_factory=dict)
     _bound: set[str] = field(default_factory=set)
 
     def bind(self, name: str, binding: Binding) -> None:
@@ -111,6 +113,7 @@ def collect_scope(module: cst.Module, module_name: str, *, is_package: bool = Fa
                 full = dotted(alias.name)
                 if full is None:
                     continue
+                scope.packages.setdefault(full.split(".")[0], node)
                 if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
                     scope.bind(alias.asname.name.value, Binding(full, None, (full,)))
                 else:
@@ -128,6 +131,8 @@ def collect_scope(module: cst.Module, module_name: str, *, is_package: bool = Fa
                     continue
             else:
                 source = mod_name or ""
+                if source:
+                    scope.packages.setdefault(source.split(".")[0], node)
             if source == "__future__":
                 names = node.names
                 scope.future_annotations |= not isinstance(names, cst.ImportStar) and any(

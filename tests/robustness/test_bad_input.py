@@ -839,3 +839,26 @@ def test_requirements_keep_markers_and_lose_inline_comments(tmp_path: Path) -> N
     pyproject = (tmp_path / "out" / "pyproject.toml").read_text()
     assert '"requests>=2",' in pyproject and "# HTTP" not in pyproject
     assert '"numpy ; python_version >= \\"3.11\\"",' in pyproject
+
+
+@pytest.mark.parametrize(
+    ("files", "where"),
+    [
+        ({f"p/{PW}": "import httpx\n" + GOOD_WRAPPER}, (f"p/{PW}", 1, 1)),
+        (
+            {
+                f"p/{PW}": "from .helper import X\n" + GOOD_WRAPPER,
+                "p/helper.py": "import os\n\nif True:\n    from httpx import Client as X\n",
+            },
+            ("p/helper.py", 4, 5),
+        ),
+    ],
+)
+def test_a_package_that_shadows_what_a_wrapper_imports_is_located(
+    tmp_path: Path, files: dict[str, str], where: tuple[str, int, int]
+) -> None:
+    write_tree(tmp_path / WRAPPERS, files)
+    run = cli("build", WRAPPERS, "-o", "out", "--package", "httpx", cwd=tmp_path)
+    path, line, col = where
+    assert_located(run, (Expected(path, line, col, r"imports 'httpx', which the service's own"),))
+    assert not (tmp_path / "out").exists()
