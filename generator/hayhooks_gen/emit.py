@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -139,6 +140,9 @@ class Plan:
     writes: dict[str, bytes] = field(default_factory=dict)
     creates: dict[str, bytes] = field(default_factory=dict)  # user-owned, missing
     deletes: list[str] = field(default_factory=list)
+    # folders where a generated file goes that hold only files this build deletes (and
+    # folders of such files), deepest first: removed once emptied, before the file is written
+    removed_dirs: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)  # stale, but edited or not ours: left alone
     # stale and already gone (a killed build deleted them): their empty folders are pruned
     vanished: list[str] = field(default_factory=list)
@@ -220,6 +224,37 @@ def _refuse_files_in_the_way(out: Path, result: Plan) -> None:
         )
 
 
+def _folders_of(paths: dict[str, str]) -> set[str]:
+    """Every folder that holds one of ``paths`` (relative), at any depth."""
+    return {path.rsplit("/", depth)[0] for path in paths for depth in range(1, path.count("/") + 1)}
+
+
+def _folder_of_stale_files(
+    out: Path, rel: str, deleted: set[str], owned_dirs: set[str]
+) -> list[str] | None:
+    """The folders to remove, deepest first, so a generated file can take the place of the
+    folder ``rel``; None when that folder is not provably ours to remove.
+
+    It is when it holds only files this build deletes (stale, unedited, generated) and
+    folders of the same kind, each named by the previous manifest. Anything else in it (a
+    user file, a link, an empty folder no generated path ever went through, a folder that
+    cannot be listed) is the user's, and the build is refused.
+    """
+    if rel not in owned_dirs:
+        return None
+    unreadable: list[OSError] = []
+    folders: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(out / rel, onerror=unreadable.append):
+        here = Path(dirpath).relative_to(out).as_posix()
+        folders.append(here)
+        for name in dirnames:
+            if f"{here}/{name}" not in owned_dirs or os.path.islink(os.path.join(dirpath, name)):
+                return None
+        if any(f"{here}/{name}" not in deleted for name in filenames):
+            return None
+    return None if unreadable else folders[::-1]
+
+
 def usable_output(out: Path) -> None:
     """Refuse, as usage errors, output paths no folder is or can be made at."""
     if out.is_symlink() and not out.exists():
@@ -246,13 +281,15 @@ def plan(out: Path, output: Output, *, force: bool = False) -> Plan:
         _refuse_symlinks(out, _touched_paths(out, output, owned))
     result = Plan()
     conflicts: list[str] = []
+    folders_in_the_way: list[str] = []
     for rel, content in output.generated.items():
         target = out / rel
         if not target.exists():
             result.writes[rel] = content
             continue
         if target.is_dir():
-            conflicts.append(rel)
+            folders_in_the_way.append(rel)  # decided once the stale files to delete are known
+            result.writes[rel] = content
             continue
         current = target.read_bytes()
         if current == content:
@@ -261,12 +298,6 @@ def plan(out: Path, output: Output, *, force: bool = False) -> Plan:
             result.writes[rel] = content
         else:
             conflicts.append(rel)
-    if conflicts:
-        listed = "\n".join(f"  {c}" for c in sorted(conflicts))
-        raise UsageError(
-            f"{out}: refusing to overwrite files hayhooks-gen did not generate:\n{listed}\n"
-            "move them away, or delete them if they are stale"
-        )
     for rel, content in output.user_owned.items():
         if not os.path.lexists(out / rel):  # a link, even to nothing, is present: left alone
             result.creates[rel] = content
@@ -287,6 +318,19 @@ def plan(out: Path, output: Output, *, force: bool = False) -> Plan:
             result.deletes.append(rel)
         else:
             result.kept.append(rel)
+    deleted, owned_dirs = set(result.deletes), _folders_of(owned)
+    for rel in folders_in_the_way:
+        folders = _folder_of_stale_files(out, rel, deleted, owned_dirs)
+        if folders is None:
+            conflicts.append(rel)
+        else:
+            result.removed_dirs.extend(folders)
+    if conflicts:
+        listed = "\n".join(f"  {c}" for c in sorted(conflicts))
+        raise UsageError(
+            f"{out}: refusing to overwrite files hayhooks-gen did not generate:\n{listed}\n"
+            "move them away, or delete them if they are stale"
+        )
     _refuse_files_in_the_way(out, result)
     result.manifest = manifest_bytes(output)
     manifest_path = out / MANIFEST
@@ -351,14 +395,17 @@ class _Step:
     """One change ``apply`` made, and what undoes it.
 
     A move into ``target`` (``backup`` holds what it replaced, None if it was absent), or,
-    with ``created_dir``, a folder ``apply`` created. Kept in one list, in order, so undoing
-    in reverse removes a folder's new files before the folder, and restores a deleted file
-    only once the folder that took its place is gone.
+    with ``created_dir``, a folder ``apply`` created, or, with ``removed_dir_mode``, an empty
+    folder ``apply`` removed (its permission bits, to make it again). Kept in one list, in
+    order, so undoing in reverse removes a folder's new files before the folder, restores a
+    deleted file only once the folder that took its place is gone, and puts a removed
+    folder back before the files that were in it.
     """
 
     target: Path
     backup: Path | None = None
     created_dir: bool = False
+    removed_dir_mode: int | None = None
 
 
 def apply(out: Path, result: Plan) -> None:
@@ -404,22 +451,38 @@ def _move_into_place(out: Path, staging: Path, result: Plan, steps: list[_Step])
         new = staging / f"new-{index}"
         new.write_bytes(content)
         staged.append((new, out / rel))
-    # Deletions first: a stale generated file may sit where a new folder goes (planning
-    # allowed that). The manifest is always the last move.
+    # Deletions first: a stale generated file may sit where a new folder goes, or a folder
+    # of stale files where a new file goes (planning allowed both); such folders, emptied by
+    # the deletions, are removed next. The manifest is always the last move.
     deletions: list[tuple[Path | None, Path]] = [(None, out / rel) for rel in result.deletes]
-    moves = [*deletions, *staged]
-    for index, (new_path, target) in enumerate(moves):
-        backup: Path | None = None
-        if os.path.lexists(target):  # a dangling link is moved aside too, never lost
-            backup = staging / f"old-{index}"
-            steps.append(_Step(target, backup))
-            os.replace(target, backup)
-        elif new_path is not None:  # a deletion of an absent file has nothing to undo
-            for directory in _make_parents(out, target.parent):
-                steps.append(_Step(directory, created_dir=True))
-            steps.append(_Step(target))
-        if new_path is not None:
-            os.replace(new_path, target)
+    moves = list(enumerate([*deletions, *staged]))
+    for index, (new_path, target) in moves[: len(deletions)]:
+        _move(out, staging, index, new_path, target, steps)
+    for rel in result.removed_dirs:
+        _remove_dir(out / rel, steps)
+    for index, (new_path, target) in moves[len(deletions) :]:
+        _move(out, staging, index, new_path, target, steps)
+
+
+def _move(
+    out: Path, staging: Path, index: int, new_path: Path | None, target: Path, steps: list[_Step]
+) -> None:
+    """Move ``new_path`` to ``target`` (None: delete ``target``), what it replaces aside."""
+    if os.path.lexists(target):  # a dangling link is moved aside too, never lost
+        steps.append(_Step(target, staging / f"old-{index}"))
+        os.replace(target, staging / f"old-{index}")
+    elif new_path is not None:  # a deletion of an absent file has nothing to undo
+        for directory in _make_parents(out, target.parent):
+            steps.append(_Step(directory, created_dir=True))
+        steps.append(_Step(target))
+    if new_path is not None:
+        os.replace(new_path, target)
+
+
+def _remove_dir(directory: Path, steps: list[_Step]) -> None:
+    """Remove an empty folder, recording first how to make it again."""
+    steps.append(_Step(directory, removed_dir_mode=stat.S_IMODE(os.lstat(directory).st_mode)))
+    directory.rmdir()
 
 
 def _roll_back(steps: list[_Step]) -> list[str]:
@@ -437,7 +500,11 @@ def _roll_back(steps: list[_Step]) -> list[str]:
 
 
 def _undo(step: _Step) -> None:
-    if step.created_dir:
+    if step.removed_dir_mode is not None:
+        if not os.path.lexists(step.target):  # else the removal never happened
+            step.target.mkdir()
+            os.chmod(step.target, step.removed_dir_mode)
+    elif step.created_dir:
         if step.target.is_dir() and not any(step.target.iterdir()):
             step.target.rmdir()
     elif step.backup is not None:

@@ -820,3 +820,86 @@ def test_check_refuses_a_symlink_inside_out_as_build_does(
     assert runs["check"].stderr == runs["build"].stderr
     assert_same_tree(before, snapshot(out))
     assert_same_tree(outside, snapshot(copy))
+
+
+@pytest.fixture(scope="module")
+def folder_to_file(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A wrapper data folder (with a subfolder) that the next input turns into a file."""
+    root = tmp_path_factory.mktemp("folder_to_file")
+    before = wrappers_of(
+        root / "before", {"alpha": GOOD_WRAPPER}, extra=["alpha/data/x.txt", "alpha/data/sub/y.txt"]
+    )
+    after = wrappers_of(root / "after", {"alpha": GOOD_WRAPPER}, extra=["alpha/data"])
+    clean_after = root / "clean_after"
+    build_ok(after, clean_after)
+    return {"before": before, "after": after, "clean_after": clean_after}
+
+
+def test_a_folder_of_stale_copies_becomes_a_generated_file(
+    tmp_path: Path, folder_to_file: dict[str, Path]
+) -> None:
+    out = tmp_path / "out"
+    build_ok(folder_to_file["before"], out)
+    run = build_ok(folder_to_file["after"], out)
+    assert_no_traceback(run)
+    assert_same_tree(snapshot(folder_to_file["clean_after"]), snapshot(out))
+    assert cli("check", folder_to_file["after"], "-o", out).code == 0
+
+
+@pytest.mark.parametrize(
+    "mine",
+    ["data/mine.txt", "data/sub/mine.txt", "data/empty/", "data/sub/link"],
+    ids=["user_file", "nested_user_file", "user_folder", "link"],
+)
+def test_a_folder_holding_anything_of_the_user_is_not_replaced_by_a_file(
+    mine: str, tmp_path: Path, folder_to_file: dict[str, Path]
+) -> None:
+    out = tmp_path / "out"
+    build_ok(folder_to_file["before"], out)
+    target = out / "app" / "pipelines" / "alpha" / mine
+    if mine.endswith("/"):
+        target.mkdir()
+    elif mine.endswith("link"):
+        target.symlink_to("y.txt")
+    else:
+        target.write_text("mine\n")
+    before = snapshot(out)
+    for extra in ((), ("--force",)):
+        run = cli("build", folder_to_file["after"], "-o", out, *extra)
+        assert run.code == 2, run
+        assert_no_traceback(run)
+        assert "refusing to overwrite" in run.stderr, run
+        assert "  app/pipelines/alpha/data\n" in run.stderr, run
+        assert_same_tree(before, snapshot(out))
+
+
+@pytest.mark.parametrize("at", ["first_write", "last"])
+def test_a_failure_after_a_folder_was_replaced_by_a_file_puts_the_folder_back(
+    at: str, tmp_path: Path, folder_to_file: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The deletions (2 moves aside), the folders removed, then the writes; the manifest last."""
+    out = tmp_path / "out"
+    build_ok(folder_to_file["before"], out)
+    (out / "app" / "pipelines" / "alpha" / "data" / "sub").chmod(0o750)
+    before = snapshot(out)
+    modes = {p: p.stat().st_mode for p in out.rglob("*") if p.is_dir()}
+    probe = copy_tree(out, tmp_path / "probe")
+    calls = 0
+    real = os.replace
+
+    def counting(src: Any, dst: Any) -> None:
+        nonlocal calls
+        calls += 1
+        real(src, dst)
+
+    with monkeypatch.context() as m:
+        m.setattr("hayhooks_gen.emit.os.replace", counting)
+        assert cli_in_process("build", folder_to_file["after"], "-o", probe).code == 0
+    n = {"first_write": 3, "last": calls}[at]
+    with monkeypatch.context() as m:
+        m.setattr("hayhooks_gen.emit.os.replace", _failing_on(n, OSError(28, "No space left")))
+        run = cli_in_process("build", folder_to_file["after"], "-o", out)
+    assert run.code != 0, run
+    assert_no_traceback(run)
+    assert_same_tree(before, snapshot(out))
+    assert {p: p.stat().st_mode for p in out.rglob("*") if p.is_dir()} == modes
