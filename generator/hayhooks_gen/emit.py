@@ -15,7 +15,7 @@ import os
 import shutil
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -146,6 +146,9 @@ class Plan:
     kept: list[str] = field(default_factory=list)  # stale, but edited or not ours: left alone
     # stale and already gone (a killed build deleted them): their empty folders are pruned
     vanished: list[str] = field(default_factory=list)
+    # folders the build leaves empty (of deleted and vanished files), deepest first: removed
+    # before the manifest is moved, as undoable steps like every other change
+    pruned_dirs: list[str] = field(default_factory=list)
     manifest: bytes = b""
     manifest_changed: bool = False
 
@@ -224,7 +227,7 @@ def _refuse_files_in_the_way(out: Path, result: Plan) -> None:
         )
 
 
-def _folders_of(paths: dict[str, str]) -> set[str]:
+def _folders_of(paths: Iterable[str]) -> set[str]:
     """Every folder that holds one of ``paths`` (relative), at any depth."""
     return {path.rsplit("/", depth)[0] for path in paths for depth in range(1, path.count("/") + 1)}
 
@@ -253,6 +256,64 @@ def _folder_of_stale_files(
         if any(f"{here}/{name}" not in deleted for name in filenames):
             return None
     return None if unreadable else folders[::-1]
+
+
+def _emptied_folders(out: Path, result: Plan) -> list[str]:
+    """The folders this build leaves empty, deepest first: each holds nothing but files it
+    deletes and folders of the same kind, and no new file goes into it."""
+    gone = {*result.deletes, *result.removed_dirs}
+    filled = _folders_of([*result.writes, *result.creates])
+    candidates = _folders_of([*result.deletes, *result.vanished]) - filled - gone
+    emptied: list[str] = []
+    for rel in sorted(candidates, key=lambda folder: (-folder.count("/"), folder)):
+        path = out / rel
+        if path.is_symlink() or not path.is_dir():
+            continue
+        try:
+            names = os.listdir(path)
+        except OSError:  # cannot be listed: cannot be proved empty, so it stays
+            continue
+        if all(f"{rel}/{name}" in gone for name in names):
+            gone.add(rel)
+            emptied.append(rel)
+    return emptied
+
+
+def _nearest_folder(out: Path, path: Path) -> Path:
+    """``path`` if it is a folder, else its nearest parent that is (``apply`` makes the rest,
+    once the deletions have moved a stale file that takes a folder's place out of the way)."""
+    while path != out and not path.is_dir():
+        path = path.parent
+    return path
+
+
+def _refuse_unwritable_folders(out: Path, result: Plan) -> None:
+    """Refuse, before any move, when a folder the build must change cannot be changed.
+
+    Each file written, moved aside or deleted and each folder made or removed changes the
+    folder holding it; without write (and search) permission there, the move would fail
+    halfway, or, for an emptied folder, after every file was already in place.
+    """
+    needs: dict[Path, str] = {}  # folder -> one change the build makes in it
+    for rel in result.deletes:
+        needs.setdefault((out / rel).parent, f"to delete {rel}")
+    for rel in [*result.removed_dirs, *result.pruned_dirs]:
+        needs.setdefault((out / rel).parent, f"to remove the empty folder {rel}")
+    for rel in [*result.writes, *result.creates]:
+        needs.setdefault(_nearest_folder(out, (out / rel).parent), f"to write {rel}")
+    needs.setdefault(out, f"to stage the new files and write {MANIFEST}")
+    blocked = {
+        folder: why for folder, why in needs.items() if not os.access(folder, os.W_OK | os.X_OK)
+    }
+    if blocked:
+        listed = "\n".join(
+            f"  {folder.relative_to(out).as_posix()} ({why})"
+            for folder, why in sorted(blocked.items())
+        )
+        raise UsageError(
+            f"{out}: refusing to build: folders the build must change are not writable:\n"
+            f"{listed}\nmake them writable (nothing was changed)"
+        )
 
 
 def usable_output(out: Path) -> None:
@@ -332,11 +393,14 @@ def plan(out: Path, output: Output, *, force: bool = False) -> Plan:
             "move them away, or delete them if they are stale"
         )
     _refuse_files_in_the_way(out, result)
+    result.pruned_dirs = _emptied_folders(out, result) if out.exists() else []
     result.manifest = manifest_bytes(output)
     manifest_path = out / MANIFEST
     result.manifest_changed = (
         not manifest_path.is_file() or manifest_path.read_bytes() != result.manifest
     )
+    if out.exists() and not result.empty:
+        _refuse_unwritable_folders(out, result)
     return result
 
 
@@ -439,8 +503,6 @@ def apply(out: Path, result: Plan) -> None:
     finally:
         if not keep_staging:
             shutil.rmtree(staging, ignore_errors=True)
-    for rel in [*result.deletes, *result.vanished]:
-        _prune_empty_dirs(out, (out / rel).parent)
 
 
 def _move_into_place(out: Path, staging: Path, result: Plan, steps: list[_Step]) -> None:
@@ -460,8 +522,16 @@ def _move_into_place(out: Path, staging: Path, result: Plan, steps: list[_Step])
         _move(out, staging, index, new_path, target, steps)
     for rel in result.removed_dirs:
         _remove_dir(out / rel, steps)
-    for index, (new_path, target) in moves[len(deletions) :]:
+    for index, (new_path, target) in moves[len(deletions) : -1]:
         _move(out, staging, index, new_path, target, steps)
+    # Folders left empty go before the manifest, undoably: a failure here leaves OUT as it
+    # was, and a build killed here leaves the old manifest, whose next build prunes them.
+    for rel in result.pruned_dirs:
+        directory = out / rel
+        if not directory.is_symlink() and directory.is_dir() and not any(directory.iterdir()):
+            _remove_dir(directory, steps)
+    index, (new_path, target) = moves[-1]
+    _move(out, staging, index, new_path, target, steps)
 
 
 def _move(
@@ -533,12 +603,6 @@ def _make_parents(out: Path, directory: Path) -> list[Path]:
     for path in reversed(missing):
         path.mkdir()
     return list(reversed(missing))
-
-
-def _prune_empty_dirs(out: Path, directory: Path) -> None:
-    while directory != out and directory.is_dir() and not any(directory.iterdir()):
-        directory.rmdir()
-        directory = directory.parent
 
 
 @dataclass(frozen=True)

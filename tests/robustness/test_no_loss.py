@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -903,3 +904,81 @@ def test_a_failure_after_a_folder_was_replaced_by_a_file_puts_the_folder_back(
     assert_no_traceback(run)
     assert_same_tree(before, snapshot(out))
     assert {p: p.stat().st_mode for p in out.rglob("*") if p.is_dir()} == modes
+
+
+def _without_file_permission_bypass() -> list[str]:
+    """A command prefix that runs without root's power to write into any folder."""
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("setpriv is not installed")
+    return [setpriv, "--bounding-set=-dac_override,-dac_read_search,-fowner", "--"]
+
+
+@pytest.fixture(scope="module")
+def pipeline_removed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """An input with pipelines alpha and beta, then one without beta (its folder goes)."""
+    root = tmp_path_factory.mktemp("pipeline_removed")
+    both = wrappers_of(root / "both", {"alpha": GOOD_WRAPPER, "beta": GOOD_WRAPPER})
+    alpha = wrappers_of(root / "alpha", {"alpha": GOOD_WRAPPER})
+    clean_alpha = root / "clean_alpha"
+    build_ok(alpha, clean_alpha)
+    return {"both": both, "alpha": alpha, "clean_alpha": clean_alpha}
+
+
+@pytest.mark.parametrize(
+    ("folder", "why"),
+    [
+        ("app/pipelines", "to remove the empty folder app/pipelines/beta"),
+        ("app/routes", "to delete app/routes/beta.py"),
+    ],
+    ids=["emptied_folder", "deleted_file"],
+)
+def test_a_folder_the_build_cannot_change_is_refused_before_anything_moves(
+    folder: str, why: str, tmp_path: Path, pipeline_removed: dict[str, Path]
+) -> None:
+    """Without write permission on app/pipelines, beta's emptied folder cannot be removed:
+    that was found after every file was in place (internal error, OUT already rewritten)."""
+    prefix = _without_file_permission_bypass()
+    out = tmp_path / "out"
+    build_ok(pipeline_removed["both"], out)
+    (out / folder).chmod(0o555)
+    try:
+        before = snapshot(out)
+        run = cli("build", pipeline_removed["alpha"], "-o", out, prefix=prefix)
+        assert run.code == 2, run
+        assert_no_traceback(run)
+        assert "folders the build must change are not writable" in run.stderr, run
+        assert f"  {folder} ({why})\n" in run.stderr, run
+        assert_same_tree(before, snapshot(out))
+    finally:
+        (out / folder).chmod(0o755)
+    build_ok(pipeline_removed["alpha"], out)
+    assert_same_tree(snapshot(pipeline_removed["clean_alpha"]), snapshot(out))
+
+
+def test_a_failure_removing_an_emptied_folder_rolls_the_whole_build_back(
+    tmp_path: Path, pipeline_removed: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Removing beta's emptied folder is a step of the build, before the manifest: when it
+    fails (a mount point, a race), every file is put back and the exit is 2, not 3."""
+    out = tmp_path / "out"
+    build_ok(pipeline_removed["both"], out)
+    before = snapshot(out)
+    real_rmdir = Path.rmdir
+
+    def rmdir(self: Path) -> None:
+        if self.name == "beta":
+            raise OSError(16, "Device or resource busy", os.fspath(self))
+        real_rmdir(self)
+
+    with monkeypatch.context() as m:
+        m.setattr(Path, "rmdir", rmdir)
+        run = cli_in_process("build", pipeline_removed["alpha"], "-o", out)
+    assert run.code == 2, run
+    assert_no_traceback(run)
+    assert "Device or resource busy" in run.stderr, run
+    assert_same_tree(before, snapshot(out))
+    build_ok(pipeline_removed["alpha"], out)
+    assert_same_tree(snapshot(pipeline_removed["clean_alpha"]), snapshot(out))
