@@ -193,7 +193,7 @@ def _build_once(wrappers: Path, output: Path, package: str, name: str, force: bo
             "left in place",
             err=True,
         )
-    changed = len(todo.writes) + len(todo.creates) + len(todo.deletes)
+    changed = len(todo.changed)
     return f"{output}: {len(result.service.pipelines)} pipeline(s); " + (
         f"{changed} file(s) written or removed" if changed else "up to date"
     )
