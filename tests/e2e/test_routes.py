@@ -146,9 +146,21 @@ def test_custom_response_subclass(response_kinds: Server) -> None:
     )
 
 
+def test_response_subclass_from_another_module_of_the_folder(response_kinds: Server) -> None:
+    r = response_kinds.client.post("/sibling_resp/run", json={})
+    assert (r.status_code, r.headers["content-type"], r.text) == (
+        200,
+        "text/csv; charset=utf-8",
+        "x,y\n3,4\n",
+    )
+    content = response_kinds.openapi["paths"]["/sibling_resp/run"]["post"]["responses"]["200"]
+    assert list(content["content"]) == ["text/csv"]
+
+
 def test_response_kinds_have_no_response_model(response_kinds: Server) -> None:
     schemas = response_kinds.openapi.get("components", {}).get("schemas", {})
     names = ["raw_bytes", "html", "plain", "redirect", "json_resp", "stream_resp", "custom_resp"]
+    names.append("sibling_resp")
     assert [n for n in names if f"{n}RunResponse" in schemas] == []
     assert sorted(f"/{n}/run" for n in names) == sorted(
         p for p in response_kinds.openapi["paths"] if p.endswith("/run")

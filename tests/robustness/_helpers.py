@@ -16,6 +16,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 from support.servers import BUILD_TIMEOUT_S, build_env
 
 # A located error line, compiler style: ``path:line:col: error: message``.
@@ -208,3 +210,14 @@ def wrappers_of(root: Path, pipelines: Mapping[str, str], extra: Sequence[str] =
     for rel in extra:
         files[rel] = f"data {rel}\n"
     return write_tree(root, files)
+
+
+def without_file_permission_bypass() -> list[str]:
+    """A command prefix that runs without root's power to read and write any file (for
+    permission tests; the test is skipped where that cannot be had)."""
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("setpriv is not installed")
+    return [setpriv, "--bounding-set=-dac_override,-dac_read_search,-fowner", "--"]

@@ -28,6 +28,7 @@ from ._helpers import (
     copy_tree,
     error_lines,
     snapshot,
+    without_file_permission_bypass,
     wrapper,
     wrappers_of,
     write_tree,
@@ -758,18 +759,8 @@ def test_a_file_name_that_is_not_utf8_is_located(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
-def _without_file_permission_bypass() -> list[str]:
-    """A command prefix that runs without root's power to read and write any file."""
-    setpriv = shutil.which("setpriv")
-    if setpriv is None:
-        pytest.skip("setpriv is not installed")
-    if os.geteuid() != 0:
-        return []
-    return [setpriv, "--bounding-set=-dac_override,-dac_read_search,-fowner", "--"]
-
-
 def test_files_and_folders_that_cannot_be_read_or_written_are_exit_2(tmp_path: Path) -> None:
-    prefix = _without_file_permission_bypass()
+    prefix = without_file_permission_bypass()
     wrappers = wrappers_of(tmp_path / WRAPPERS, {"p": GOOD_WRAPPER})
     secret = wrappers / "p" / "secret.txt"
     secret.write_text("x\n")

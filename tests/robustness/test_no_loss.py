@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -41,6 +40,7 @@ from ._helpers import (
     copy_tree,
     snapshot,
     tree_diff,
+    without_file_permission_bypass,
     wrapper,
     wrappers_of,
     write_tree,
@@ -191,11 +191,12 @@ def test_failing_ruff_leaves_out_identical(
     assert_same_tree(before, snapshot(out))
 
 
-def _count_replaces(
-    inputs: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def _replaces_of_a_build(
+    wrappers: Path, out: Path, probe: Path, monkeypatch: pytest.MonkeyPatch
 ) -> int:
-    """How many os.replace calls a successful build of B over the prebuilt OUT makes."""
-    probe = copy_tree(inputs["prebuilt"], tmp_path / "probe")
+    """How many os.replace calls a successful build of ``wrappers`` over a copy of ``out``
+    (made at ``probe``, which is left built) makes."""
+    copy_tree(out, probe)
     calls = 0
     real = os.replace
 
@@ -206,8 +207,17 @@ def _count_replaces(
 
     with monkeypatch.context() as m:
         m.setattr("hayhooks_gen.emit.os.replace", counting)
-        run = cli_in_process("build", inputs["b"], "-o", probe)
+        run = cli_in_process("build", wrappers, "-o", probe)
     assert run.code == 0, run
+    return calls
+
+
+def _count_replaces(
+    inputs: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> int:
+    """How many os.replace calls a successful build of B over the prebuilt OUT makes."""
+    probe = tmp_path / "probe"
+    calls = _replaces_of_a_build(inputs["b"], inputs["prebuilt"], probe, monkeypatch)
     assert_same_tree(_expected_b_tree(inputs), snapshot(probe))
     return calls
 
@@ -884,18 +894,7 @@ def test_a_failure_after_a_folder_was_replaced_by_a_file_puts_the_folder_back(
     (out / "app" / "pipelines" / "alpha" / "data" / "sub").chmod(0o750)
     before = snapshot(out)
     modes = {p: p.stat().st_mode for p in out.rglob("*") if p.is_dir()}
-    probe = copy_tree(out, tmp_path / "probe")
-    calls = 0
-    real = os.replace
-
-    def counting(src: Any, dst: Any) -> None:
-        nonlocal calls
-        calls += 1
-        real(src, dst)
-
-    with monkeypatch.context() as m:
-        m.setattr("hayhooks_gen.emit.os.replace", counting)
-        assert cli_in_process("build", folder_to_file["after"], "-o", probe).code == 0
+    calls = _replaces_of_a_build(folder_to_file["after"], out, tmp_path / "probe", monkeypatch)
     n = {"first_write": 3, "last": calls}[at]
     with monkeypatch.context() as m:
         m.setattr("hayhooks_gen.emit.os.replace", _failing_on(n, OSError(28, "No space left")))
@@ -904,16 +903,6 @@ def test_a_failure_after_a_folder_was_replaced_by_a_file_puts_the_folder_back(
     assert_no_traceback(run)
     assert_same_tree(before, snapshot(out))
     assert {p: p.stat().st_mode for p in out.rglob("*") if p.is_dir()} == modes
-
-
-def _without_file_permission_bypass() -> list[str]:
-    """A command prefix that runs without root's power to write into any folder."""
-    if os.geteuid() != 0:
-        return []
-    setpriv = shutil.which("setpriv")
-    if setpriv is None:
-        pytest.skip("setpriv is not installed")
-    return [setpriv, "--bounding-set=-dac_override,-dac_read_search,-fowner", "--"]
 
 
 @pytest.fixture(scope="module")
@@ -940,7 +929,7 @@ def test_a_folder_the_build_cannot_change_is_refused_before_anything_moves(
 ) -> None:
     """Without write permission on app/pipelines, beta's emptied folder cannot be removed:
     that was found after every file was in place (internal error, OUT already rewritten)."""
-    prefix = _without_file_permission_bypass()
+    prefix = without_file_permission_bypass()
     out = tmp_path / "out"
     build_ok(pipeline_removed["both"], out)
     (out / folder).chmod(0o555)
