@@ -164,13 +164,34 @@ class Plan:
         return sorted({*self.writes, *self.creates, *self.deletes, *manifest})
 
 
-def _symlink_on_the_way(out: Path, rel: str) -> str | None:
-    """The first symlink among ``rel`` and its folders below ``out``, relative to ``out``.
+def _symlinks_on_the_way(out: Path, paths: list[str]) -> set[str]:
+    """The first symlink among each of ``paths`` and its folders below ``out`` (relative).
 
     A write, move or delete through such a link would change files outside ``out`` (the
-    user's wrappers, say), so the build refuses instead of following it.
+    user's wrappers, say), so the build refuses instead of following it. Each folder is
+    looked at once, however many paths go through it.
     """
-    return next((prefix for prefix, path in _walk(out, rel.split("/")) if path.is_symlink()), None)
+    kinds: dict[str, bool | None] = {}  # prefix -> is a link; None: absent
+    links: set[str] = set()
+    base = os.fspath(out) + os.sep
+    for rel in paths:
+        start = 0
+        while start >= 0:
+            end = rel.find("/", start)
+            prefix = rel if end < 0 else rel[:end]
+            start = end if end < 0 else end + 1
+            if prefix not in kinds:
+                try:
+                    kinds[prefix] = stat.S_ISLNK(os.lstat(base + prefix).st_mode)
+                except OSError:  # absent (or unreadable): nothing deeper exists to follow
+                    kinds[prefix] = None
+            kind = kinds[prefix]
+            if kind is None:
+                break
+            if kind:
+                links.add(prefix)
+                break
+    return links
 
 
 def _walk(out: Path, parts: list[str]) -> Iterator[tuple[str, Path]]:
@@ -192,7 +213,7 @@ def _touched_paths(out: Path, output: Output, owned: dict[str, str]) -> list[str
 
 
 def _refuse_symlinks(out: Path, paths: list[str]) -> None:
-    links = {link for rel in paths if (link := _symlink_on_the_way(out, rel)) is not None}
+    links = _symlinks_on_the_way(out, paths)
     if links:
         listed = "\n".join(f"  {link}" for link in sorted(links))
         raise UsageError(
