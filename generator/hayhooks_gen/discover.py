@@ -286,6 +286,8 @@ _COMMENT = re.compile(r"(^|\s)#.*$")
 
 def _requirement_problem(line: str) -> str | None:
     """Why a requirements.txt line cannot be a dependency of the generated pyproject.toml."""
+    if line.endswith("\\"):
+        return "a line continued with '\\': write each requirement on one line"
     if line.startswith("-"):
         return (
             f"'{line.split()[0]}': pip options cannot go into pyproject.toml's dependencies; "

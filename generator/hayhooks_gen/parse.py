@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import codecs
+import functools
 import re
 import sys
 import warnings
@@ -77,7 +78,13 @@ ITERATORS = frozenset(
     for name in ("Iterator", "AsyncIterator", "AsyncIterable")
 )
 SSE_STREAM = "hayhooks.SSEStream"
-HEADERS = frozenset({"starlette.datastructures.Headers", "fastapi.datastructures.Headers"})
+HEADERS = frozenset(
+    {
+        "starlette.datastructures.Headers",
+        "starlette.requests.Headers",  # imported there from datastructures
+        "fastapi.datastructures.Headers",
+    }
+)
 # Hayhooks refuses a wrapper implementing none of these (run_file_upload alone is not enough).
 RUN_CAPABLE = (*RUN_METHODS, *CHAT_METHODS, *RESPONSE_METHODS)
 # Hayhooks 2.1.0's durable executions (POST /NAME/run-durable, /NAME/executions/...): not
@@ -146,14 +153,14 @@ def _decode(path: str, content: bytes) -> str | Diagnostic:
     if declared is not None:
         line, name = declared
         try:
-            codec = codecs.lookup(name).name
+            codec = _normal_codec(name)
         except LookupError:
             return Diagnostic(path, line, 1, f"source declares an unknown encoding '{name}'")
         if codec == "ascii" and not text.isascii():
             return Diagnostic(
                 path, line, 1, "source declares encoding 'ascii' but holds non-ASCII characters"
             )
-        if codec not in ("utf-8", "ascii"):
+        if codec not in ("utf-8", "ascii") and not text.isascii():
             return Diagnostic(
                 path,
                 line,
@@ -162,6 +169,15 @@ def _decode(path: str, content: bytes) -> str | Diagnostic:
                 "reads UTF-8 only (convert the file to UTF-8 and drop the declaration)",
             )
     return text
+
+
+def _normal_codec(name: str) -> str:
+    """The codec Python's tokenizer takes a declared name for: ``utf-8-unix`` and
+    ``utf_8`` are UTF-8 there (as Emacs writes them), anything else goes through codecs."""
+    lowered = name.lower().replace("_", "-")
+    if lowered == "utf-8" or lowered.startswith("utf-8-"):
+        return "utf-8"
+    return codecs.lookup(name).name
 
 
 # PEP 263: a comment on line 1 or 2 naming the encoding Python decodes the file with.
@@ -199,6 +215,11 @@ def _parse_module(path: str, content: bytes) -> cst.Module | Diagnostic:
         return _syntax_error(path, err)
     except (RecursionError, MemoryError):
         return Diagnostic(path, 1, 1, TOO_DEEP)
+    # Code Python's compiler gives up on is deeper than libcst's parser survives (a flat
+    # `1 + 1 + ...` of 10,000 terms crashed it): stop here, as Python would at import.
+    compiled = _compile_problem(path, content)
+    if compiled is not None and compiled.message == TOO_DEEP_TO_COMPILE:
+        return compiled
     try:
         return cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
@@ -208,6 +229,7 @@ def _parse_module(path: str, content: bytes) -> cst.Module | Diagnostic:
 
 
 TOO_DEEP = "code nested too deeply to read (Python's recursion limit)"
+TOO_DEEP_TO_COMPILE = "code nested too deeply for Python's compiler"
 
 
 def _syntax_error(path: str, err: SyntaxError) -> Diagnostic:
@@ -472,19 +494,17 @@ def _class_attrs(cls: cst.ClassDef) -> dict[str, cst.BaseExpression]:
 def _is_response_subclass(folder: _Folder, qual: str, seen: frozenset[str] = frozenset()) -> bool:
     """Whether ``qual`` is a Response class: one of fastapi's or starlette's, or a class of
     the pipeline folder (any of its modules, re-exports followed) deriving from one."""
+    qual = _origin(folder, qual)  # re-exports followed
     if qual in RESPONSE_CLASSES:
         return True
     if not qual.startswith(".") or qual in seen:
         return False
     module_name, _, name = qual.rpartition(".")
     module = folder.module(module_name or ".")
-    if module is None:
+    cls = module.scope.classes.get(name) if module is not None else None
+    if module is None or cls is None:
         return False
     scope = module.scope
-    cls = scope.classes.get(name)
-    if cls is None:  # imported there from elsewhere: where does the name come from?
-        origin = qualname_of(scope, cst.Name(name)) if name in scope.bindings else None
-        return origin is not None and _is_response_subclass(folder, origin, seen | {qual})
     for base in cls.bases:
         base_qual = qualname_of(scope, base.value)
         if base_qual and _is_response_subclass(folder, base_qual, seen | {qual}):
@@ -642,7 +662,7 @@ def _method(
         if (
             name == "headers"
             and kind is not ParamKind.VAR_KEYWORD
-            and _wants_headers(source, scope, func)
+            and _wants_headers(folder, source, scope, func)
         ):
             wants_headers = True
             continue
@@ -709,7 +729,9 @@ def _field_name_problem(name: str) -> str | None:
     return None
 
 
-def _wants_headers(source: _File, scope: ModuleScope, func: cst.FunctionDef) -> bool:
+def _wants_headers(
+    folder: _Folder, source: _File, scope: ModuleScope, func: cst.FunctionDef
+) -> bool:
     """The Hayhooks 2.1.0 opt-in: a parameter ``headers: Headers | None = None``.
 
     As Hayhooks reads it: the annotation evaluated (a string too), so ``Optional[Headers]``,
@@ -724,9 +746,10 @@ def _wants_headers(source: _File, scope: ModuleScope, func: cst.FunctionDef) -> 
         if param.name.value != "headers" or param.annotation is None:
             continue
         members = _union_members(scope, param.annotation.annotation)
-        if members is None or not any(qualname_of(scope, m) in HEADERS for m in members):
+        member_kinds = {_member_kind(folder, scope, m) for m in members or []}
+        if "Headers" not in member_kinds:
             return False
-        is_optional = {_member_kind(scope, m) for m in members} == {"Headers", "None"}
+        is_optional = member_kinds == {"Headers", "None"}
         has_none_default = isinstance(param.default, cst.Name) and param.default.value == "None"
         if not (is_optional and has_none_default):
             source.report(
@@ -774,10 +797,29 @@ def _union_members(scope: ModuleScope, node: cst.BaseExpression) -> list[cst.Bas
     return [node]
 
 
-def _member_kind(scope: ModuleScope, node: cst.BaseExpression) -> str:
+def _member_kind(folder: _Folder, scope: ModuleScope, node: cst.BaseExpression) -> str:
     if isinstance(node, cst.Name) and node.value == "None":
         return "None"
-    return "Headers" if qualname_of(scope, node) in HEADERS else "other"
+    qual = qualname_of(scope, node)
+    return "Headers" if qual is not None and _origin(folder, qual) in HEADERS else "other"
+
+
+def _origin(folder: _Folder, qual: str) -> str:
+    """Where a name of the pipeline folder comes from: ``.types.Headers``, when ``types.py``
+    imports it, is ``starlette.datastructures.Headers``. Names the folder defines, or cannot
+    read, stay as they are."""
+    seen: set[str] = set()
+    while qual.startswith(".") and qual not in seen:
+        seen.add(qual)
+        module_name, _, name = qual.rpartition(".")
+        module = folder.module(module_name or ".")
+        if module is None or name in module.scope.classes or name not in module.scope.bindings:
+            return qual
+        found = qualname_of(module.scope, cst.Name(name))
+        if found is None:
+            return qual
+        qual = found
+    return qual
 
 
 def _report(source: _File, problems: Iterable[Problem]) -> None:
@@ -820,6 +862,7 @@ class _Rewritten:
     warnings: list[Diagnostic] = field(default_factory=list)
 
 
+@functools.lru_cache(maxsize=4096)  # the same file is compiled before libcst and when checked
 def _compile_problem(path: str, content: bytes) -> Diagnostic | None:
     """What Python's compiler refuses in a module libcst parsed: libcst accepts code that
     only the compiler rejects (``return`` outside a function, a repeated parameter, ``await``
@@ -835,7 +878,7 @@ def _compile_problem(path: str, content: bytes) -> Diagnostic | None:
     except SyntaxError as err:
         return _syntax_error(path, err)
     except (RecursionError, MemoryError):
-        return Diagnostic(path, 1, 1, "code nested too deeply for Python's compiler")
+        return Diagnostic(path, 1, 1, TOO_DEEP_TO_COMPILE)
     except ValueError as err:  # null bytes
         return Diagnostic(path, 1, 1, f"syntax error: {err}")
     finally:
@@ -867,6 +910,12 @@ def _module_name(relpath: str) -> str:
     return "." + relpath.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
 
 
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
 @dataclass
 class _Imports:
     """What a module imports when it runs (imports outside any function body)."""
@@ -885,6 +934,9 @@ def _module_level_imports(tree: ast.Module, package: list[str]) -> _Imports:
     while pending:
         node = pending.pop()
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            continue
+        if isinstance(node, ast.If) and _is_type_checking(node.test):
+            pending.extend(node.orelse)  # the body never runs
             continue
         pending.extend(ast.iter_child_nodes(node))
         if isinstance(node, ast.Import):
@@ -1062,7 +1114,10 @@ def _read_pipeline(
             folder,
             run_home,
             run_func,
-            ClassScope(Symbol(run_home.scope.module, owner.name.value), class_body_names(owner)),
+            ClassScope(
+                Symbol(run_home.scope.module, owner.name.value),
+                class_body_names(owner, before=run_func),
+            ),
             members.documented.get(name, run_func),
         )
     for name in SERVED_METHODS:
@@ -1074,7 +1129,8 @@ def _read_pipeline(
         if name in methods:
             func, home = methods[name]
             is_async = func.asynchronous is not None
-            handlers.append(Handler(name, is_async, _wants_headers(home.source, home.scope, func)))
+            wants = _wants_headers(folder, home.source, home.scope, func)
+            handlers.append(Handler(name, is_async, wants))
     attrs = {name: node for name, (node, _) in members.attrs.items()}
     if "deployment_type" in members.attrs:
         node, home = members.attrs["deployment_type"]

@@ -322,7 +322,10 @@ def _resolve(
     rewritten = node.visit(rewriter)
     assert isinstance(rewritten, cst.BaseExpression)
     if not isinstance(rewritten, _NEEDS_PARENTHESES):
-        rewritten = rewritten.with_changes(lpar=[], rpar=[])
+        bare = rewritten.with_changes(lpar=[], rpar=[])
+        # parentheses that span lines are what lets the expression span them
+        if "\n" not in _EMPTY_MODULE.code_for_node(bare):
+            rewritten = bare
     code = _EMPTY_MODULE.code_for_node(rewritten)
     for index in range(len(rewriter.refs)):
         code = code.replace(_PLACEHOLDER.format(index), ref_marker(index))

@@ -96,6 +96,24 @@ def _iter_body(body: Sequence[cst.CSTNode]) -> list[cst.CSTNode]:
     return out
 
 
+def is_type_checking(test: cst.BaseExpression) -> bool:
+    """``TYPE_CHECKING`` or ``typing.TYPE_CHECKING``: a block that never runs."""
+    chain = dotted(test)
+    return chain is not None and chain.split(".")[-1] == "TYPE_CHECKING"
+
+
+def _typing_only(body: Sequence[cst.CSTNode]) -> set[int]:
+    """Ids of the module-level statements under ``if TYPE_CHECKING:``: they never run, so an
+    import there neither loads a module nor can fail."""
+    found: set[int] = set()
+    for stmt in body:
+        if isinstance(stmt, cst.If) and is_type_checking(stmt.test):
+            found.update(id(node) for node in _iter_body(stmt.body.body))
+        elif isinstance(stmt, cst.Try | cst.With):
+            found |= _typing_only(stmt.body.body)
+    return found
+
+
 def _bind_target(scope: ModuleScope, target: cst.BaseExpression) -> None:
     for name in _target_names(target):
         scope.bind(name, Binding(scope.module, name))
@@ -107,13 +125,16 @@ def collect_scope(module: cst.Module, module_name: str, *, is_package: bool = Fa
     scope = ModuleScope(module=module_name)
     parts = [p for p in module_name.lstrip(".").split(".") if p]
     package_parts = tuple(parts if is_package else parts[:-1])
+    typing_only = _typing_only(module.body)
     for node in _iter_body(module.body):
+        runs = id(node) not in typing_only
         if isinstance(node, cst.Import):
             for alias in node.names:
                 full = dotted(alias.name)
                 if full is None:
                     continue
-                scope.packages.setdefault(full.split(".")[0], node)
+                if runs:
+                    scope.packages.setdefault(full.split(".")[0], node)
                 if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
                     scope.bind(alias.asname.name.value, Binding(full, None, (full,)))
                 else:
@@ -127,11 +148,12 @@ def collect_scope(module: cst.Module, module_name: str, *, is_package: bool = Fa
             if level:
                 source = _relative_module(level, mod_name, package_parts)
                 if source is None:
-                    scope.problems.append((node, ABOVE_FOLDER))
+                    if runs:  # under TYPE_CHECKING it never runs: its names stay unresolved
+                        scope.problems.append((node, ABOVE_FOLDER))
                     continue
             else:
                 source = mod_name or ""
-                if source:
+                if source and runs:
                     scope.packages.setdefault(source.split(".")[0], node)
             if source == "__future__":
                 names = node.names
@@ -166,10 +188,15 @@ def collect_scope(module: cst.Module, module_name: str, *, is_package: bool = Fa
     return scope
 
 
-def class_body_names(cls: cst.ClassDef) -> frozenset[str]:
-    """Names a class body binds: its methods' defaults see them before the module's."""
+def class_body_names(cls: cst.ClassDef, before: cst.CSTNode | None = None) -> frozenset[str]:
+    """Names a class body binds, up to the statement ``before`` (a method's ``def``): those
+    its defaults and annotations see before the module's; what the body binds later does not
+    exist yet when the ``def`` runs."""
+    statements = list(cls.body.body)
+    if before is not None and before in statements:
+        statements = statements[: statements.index(before)]
     names: set[str] = set()
-    for node in _iter_body(cls.body.body):
+    for node in _iter_body(statements):
         if isinstance(node, cst.FunctionDef | cst.ClassDef):
             names.add(node.name.value)
         elif isinstance(node, cst.Assign):

@@ -287,6 +287,12 @@ CASES = [
         (Expected(f"p/{PW}", 15, None, r"too many nested parentheses"),),
     ),
     Case(
+        # flat, so Python's parser takes it; its compiler does not, and libcst's parser crashed
+        "a_sum_too_long_for_pythons_compiler",
+        {f"p/{PW}": GOOD_WRAPPER + "X = " + " + ".join(["1"] * 10_000) + "\n"},
+        (Expected(f"p/{PW}", 1, 1, r"nested too deeply for Python's compiler"),),
+    ),
+    Case(
         "nested_too_deeply_for_pythons_compiler",
         {f"p/{PW}": GOOD_WRAPPER + "X = " + "-" * 3000 + "1\n"},
         (Expected(f"p/{PW}", 1, 1, r"nested too deeply for Python's compiler"),),
@@ -598,6 +604,7 @@ def test_output_paths_no_folder_can_be_made_at_are_usage_errors(
         (b"--index-url https://x\n", (1, 1, "'--index-url': pip options")),
         (b"requests\nfoo bar\n", (2, 1, r"not a requirement \(PEP 508\)")),
         (b"x#not-a-comment\n", (1, 1, r"not a requirement \(PEP 508\)")),
+        (b"requests==2 \\\n    --hash=sha256:ab\n", (1, 1, "a line continued with")),
     ],
 )
 def test_requirements_txt_problems_are_located(
@@ -853,3 +860,14 @@ def test_a_package_that_shadows_what_a_wrapper_imports_is_located(
     path, line, col = where
     assert_located(run, (Expected(path, line, col, r"imports 'httpx', which the service's own"),))
     assert not (tmp_path / "out").exists()
+
+
+def test_an_annotation_parenthesised_over_several_lines_builds(tmp_path: Path) -> None:
+    # Its parentheses were dropped, leaving a bare multi-line annotation ruff refused (exit 3).
+    wrappers = wrappers_of(
+        tmp_path / WRAPPERS,
+        {"p": wrapper("self, text: (\n        str\n        | None\n    ) = None")},
+    )
+    build_ok(wrappers, tmp_path / "out")
+    route = (tmp_path / "out" / "app" / "routes" / "p.py").read_text()
+    assert "    text: str | None = Field(default=None," in route

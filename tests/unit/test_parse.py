@@ -690,3 +690,65 @@ def test_a_method_hayhooks_would_call_the_other_way_is_a_located_warning(
     else:
         assert len(messages) == 1 and messages[0][0] == 9 and warned in messages[0][1]
         assert "fails every request with a 500; the service calls it as written" in messages[0][1]
+
+
+def test_class_body_names_bound_after_the_method_are_not_its_names() -> None:
+    # `def list` comes later in the class: when run_api's def runs, `list` is the builtin.
+    body = (
+        "    LIMIT = 5\n\n"
+        "    def run_api(self, items: list[str], k: int = LIMIT) -> dict:\n        return {}\n\n"
+        "    def list(self) -> None:\n        pass\n"
+    )
+    pipeline, problems = _parse(body)
+    assert problems == [] and pipeline is not None and pipeline.run is not None
+    items, k = pipeline.run.params
+    assert items.annotation.refs[0].symbol.qualname == "builtins.list"
+    assert k.default_from_signature
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from ..shared import T\n",
+        "import typing\nif typing.TYPE_CHECKING:\n    import app\nelse:\n    X = 1\n",
+    ],
+)
+def test_imports_under_type_checking_never_run(block: str) -> None:
+    # Neither above the folder nor a package the service's own `app` shadows: they never run,
+    # in the wrapper or in a helper it imports.
+    wrapper = block + COMPILES.format(imports="from . import helper", tail="")
+    pipeline, problems = _parse_folder({"pipeline_wrapper.py": wrapper, "helper.py": block})
+    assert problems == [] and pipeline is not None
+
+
+@pytest.mark.parametrize(
+    ("types_module", "annotation"),
+    [
+        ("from starlette.datastructures import Headers\n", "Optional[Headers]"),
+        ("from starlette.requests import Headers\n", "Headers | None"),
+    ],
+)
+def test_headers_from_another_module_of_the_folder_opt_in(
+    types_module: str, annotation: str
+) -> None:
+    wrapper = (
+        "from typing import Optional\n\nfrom hayhooks import BasePipelineWrapper\n\n"
+        "from .types import Headers\n\n\n"
+        "class PipelineWrapper(BasePipelineWrapper):\n"
+        f"    def run_api(self, q: str, headers: {annotation} = None) -> str:\n"
+        "        return q\n"
+    )
+    pipeline, problems = _parse_folder({"pipeline_wrapper.py": wrapper, "types.py": types_module})
+    assert problems == [] and pipeline is not None and pipeline.run is not None
+    assert pipeline.run.wants_headers and [p.name for p in pipeline.run.params] == ["q"]
+
+
+@pytest.mark.parametrize(
+    "declaration",
+    ["# -*- coding: utf-8-unix -*-", "# coding=utf_8", "# coding: latin-1"],  # the last: ASCII
+)
+def test_coding_declarations_python_reads_as_this_text_are_accepted(declaration: str) -> None:
+    pipeline, problems = _parse_folder(
+        {"pipeline_wrapper.py": declaration + "\n" + COMPILES.format(imports="", tail="")}
+    )
+    assert problems == [] and pipeline is not None
