@@ -862,7 +862,7 @@ class _Rewritten:
     warnings: list[Diagnostic] = field(default_factory=list)
 
 
-@functools.lru_cache(maxsize=4096)  # the same file is compiled before libcst and when checked
+@functools.lru_cache(maxsize=64)  # a file is compiled before libcst, then checked soon after
 def _compile_problem(path: str, content: bytes) -> Diagnostic | None:
     """What Python's compiler refuses in a module libcst parsed: libcst accepts code that
     only the compiler rejects (``return`` outside a function, a repeated parameter, ``await``
