@@ -267,7 +267,7 @@ CASES = [
     ),
     Case(
         "coding_declaration_other_than_utf8",
-        {f"p/{PW}": "# -*- coding: latin-1 -*-\n" + GOOD_WRAPPER},
+        {f"p/{PW}": "# -*- coding: latin-1 -*-\n" + GOOD_WRAPPER + "X = 'é'\n"},
         (Expected(f"p/{PW}", 1, 1, r"declares encoding 'latin-1'.*reads UTF-8 only"),),
     ),
     Case(
