@@ -48,7 +48,13 @@ from hayhooks_gen.resolve import (
     string_value,
 )
 from hayhooks_gen.rewrite import mentions_hayhooks, rewrite_imports
-from hayhooks_gen.scope import ABOVE_FOLDER, ModuleScope, class_body_names, collect_scope
+from hayhooks_gen.scope import (
+    ABOVE_FOLDER,
+    ModuleScope,
+    class_body_names,
+    collect_scope,
+    relative_module,
+)
 
 RESPONSE_CLASSES = frozenset(
     f"{module}.{name}"
@@ -894,15 +900,20 @@ def _imported_modules(scope: ModuleScope) -> frozenset[str]:
     packages: ``from .helper import x`` and ``from . import helper`` both import ".helper"."""
     found: set[str] = set()
     for binding in scope.bindings.values():
-        if not binding.module.startswith("."):
-            continue
-        names = [binding.module]
-        if binding.name is not None:
-            names.append(binding.module.rstrip(".") + "." + binding.name)
-        for name in names:
-            parts = [part for part in name.split(".") if part]
-            found.update("." + ".".join(parts[:i]) for i in range(1, len(parts) + 1))
+        if binding.module.startswith("."):
+            names = [] if binding.name is None else [binding.name]
+            found |= _with_packages(binding.module, names)
     return frozenset(found)
+
+
+def _with_packages(module: str, names: list[str]) -> set[str]:
+    """``module`` (".sub.util"), its packages (".sub"), and ``module.<name>`` for each of
+    ``names``, which may be submodules (``from . import helper`` imports ".helper")."""
+    found: set[str] = set()
+    for name in [module, *(module.rstrip(".") + "." + n for n in names)]:
+        parts = [part for part in name.split(".") if part]
+        found.update("." + ".".join(parts[:i]) for i in range(1, len(parts) + 1))
+    return found
 
 
 def _module_name(relpath: str) -> str:
@@ -925,7 +936,7 @@ class _Imports:
     packages: dict[str, ast.stmt] = field(default_factory=dict)  # absolute: top-level name
 
 
-def _module_level_imports(tree: ast.Module, package: list[str]) -> _Imports:
+def _module_level_imports(tree: ast.Module, package: tuple[str, ...]) -> _Imports:
     """A module's imports at run time, relative ones resolved against its package
     (``package``: its parts below the folder)."""
     out = _Imports()
@@ -948,13 +959,11 @@ def _module_level_imports(tree: ast.Module, package: list[str]) -> _Imports:
             continue
         if not isinstance(node, ast.ImportFrom) or node.level == 0:
             continue
-        if node.level - 1 > len(package):
+        module = relative_module(node.level, node.module, package)
+        if module is None:
             above.append(node)
-            continue
-        base = package[: len(package) - (node.level - 1)]
-        target = [*base, *(node.module.split(".") if node.module else [])]
-        found.update("." + ".".join(target[:i]) for i in range(1, len(target) + 1))
-        found.update("." + ".".join([*target, alias.name]) for alias in node.names)
+        else:
+            found |= _with_packages(module, [alias.name for alias in node.names])
     return out
 
 
@@ -994,7 +1003,7 @@ def _start_up_imports(pipeline: PipelineSource, imported: frozenset[str]) -> _St
                 tree = ast.parse(content, relpath)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             continue  # refused on its own (_check_compiles)
-        found = _module_level_imports(tree, relpath.split("/")[:-1])
+        found = _module_level_imports(tree, tuple(relpath.split("/")[:-1]))
         path = f"{pipeline.folder}/{relpath}"
         problems.extend(
             Diagnostic(path, n.lineno, n.col_offset + 1, ABOVE_FOLDER) for n in found.above

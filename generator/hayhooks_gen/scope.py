@@ -62,7 +62,7 @@ def dotted(node: cst.BaseExpression) -> str | None:
     return None
 
 
-def _relative_module(level: int, module: str | None, package_parts: tuple[str, ...]) -> str | None:
+def relative_module(level: int, module: str | None, package_parts: tuple[str, ...]) -> str | None:
     """Resolve ``from ..x import`` inside the pipeline package; None when it leaves the folder."""
     if level - 1 > len(package_parts):
         return None
@@ -146,7 +146,7 @@ def collect_scope(module: cst.Module, module_name: str, *, is_package: bool = Fa
             level = len(node.relative)
             mod_name = dotted(node.module) if node.module is not None else None
             if level:
-                source = _relative_module(level, mod_name, package_parts)
+                source = relative_module(level, mod_name, package_parts)
                 if source is None:
                     if runs:  # under TYPE_CHECKING it never runs: its names stay unresolved
                         scope.problems.append((node, ABOVE_FOLDER))
