@@ -212,20 +212,11 @@ def _parse_module(path: str, content: bytes) -> cst.Module | Diagnostic:
         return Diagnostic(
             path, line, len(before) - (before.rfind("\n") + 1) + 1, "source contains a null byte"
         )
-    # Python's own parser first: it names a problem and its place more precisely than libcst,
-    # and refuses nesting libcst's parser would crash on (its limit: 200 brackets deep).
-    try:
-        with warnings.catch_warnings(action="ignore"):
-            ast.parse(text)
-    except SyntaxError as err:
-        return _syntax_error(path, err)
-    except (RecursionError, MemoryError):
-        return Diagnostic(path, 1, 1, TOO_DEEP)
-    # Code Python's compiler gives up on is deeper than libcst's parser survives (a flat
-    # `1 + 1 + ...` of 10,000 terms crashed it): stop here, as Python would at import.
-    compiled = _compile_problem(path, content)
-    if compiled is not None and compiled.message == TOO_DEEP_TO_COMPILE:
-        return compiled
+    # Python first: it names a problem and its place more precisely than libcst, and refuses
+    # what libcst's parser would crash on (200 brackets deep, a flat sum of 10,000 terms).
+    python = _python_reading(path, content)
+    if python.problem is not None and python.tree is None:
+        return python.problem
     try:
         return cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
@@ -868,28 +859,41 @@ class _Rewritten:
     warnings: list[Diagnostic] = field(default_factory=list)
 
 
-@functools.lru_cache(maxsize=64)  # a file is compiled before libcst, then checked soon after
-def _compile_problem(path: str, content: bytes) -> Diagnostic | None:
-    """What Python's compiler refuses in a module libcst parsed: libcst accepts code that
-    only the compiler rejects (``return`` outside a function, a repeated parameter, ``await``
-    in a plain ``def``, syntax newer than this Python). Compiling runs none of the code."""
+@dataclass(frozen=True)
+class _PythonReading:
+    """A module as Python reads it: its tree when Python's parser takes it (and its
+    compiler does not give up on its depth), and what the parser or compiler refuses."""
+
+    tree: ast.Module | None
+    problem: Diagnostic | None
+
+
+# Each module is read so by the parse (libcst's guard), the start-up import walk and the
+# compile check, in that order and close together: a small cache serves all three.
+@functools.lru_cache(maxsize=64)
+def _python_reading(path: str, content: bytes) -> _PythonReading:
+    """Parse, then compile, ``content``; none of its code runs. The compiler refuses code
+    libcst accepts (``return`` outside a function, a repeated parameter, ``await`` in a plain
+    ``def``, syntax newer than this Python)."""
     limit = sys.getrecursionlimit()
+    tree: ast.Module | None = None
     try:
         # The interpreter that imports the module compiles it under the default recursion
         # limit, which bounds how deep its compiler goes; the CLI runs under a higher one.
         sys.setrecursionlimit(PYTHON_RECURSION_LIMIT)
         # SyntaxWarning ("\\d" and the like) is not ours
         with warnings.catch_warnings(action="ignore"):
-            compile(content, path, "exec", dont_inherit=True)
+            tree = ast.parse(content, path)
+            compile(tree, path, "exec", dont_inherit=True)
     except SyntaxError as err:
-        return _syntax_error(path, err)
+        return _PythonReading(tree, _syntax_error(path, err))
     except (RecursionError, MemoryError):
-        return Diagnostic(path, 1, 1, TOO_DEEP_TO_COMPILE)
+        return _PythonReading(None, Diagnostic(path, 1, 1, TOO_DEEP_TO_COMPILE))
     except ValueError as err:  # null bytes
-        return Diagnostic(path, 1, 1, f"syntax error: {err}")
+        return _PythonReading(None, Diagnostic(path, 1, 1, f"syntax error: {err}"))
     finally:
         sys.setrecursionlimit(limit)
-    return None
+    return _PythonReading(tree, None)
 
 
 PYTHON_RECURSION_LIMIT = 1000  # CPython's default
@@ -998,13 +1002,11 @@ def _start_up_imports(pipeline: PipelineSource, imported: frozenset[str]) -> _St
         if entry is None:
             continue
         relpath, content = entry
-        try:
-            with warnings.catch_warnings(action="ignore"):
-                tree = ast.parse(content, relpath)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
+        path = f"{pipeline.folder}/{relpath}"
+        tree = _python_reading(path, content).tree
+        if tree is None:
             continue  # refused on its own (_check_compiles)
         found = _module_level_imports(tree, tuple(relpath.split("/")[:-1]))
-        path = f"{pipeline.folder}/{relpath}"
         problems.extend(
             Diagnostic(path, n.lineno, n.col_offset + 1, ABOVE_FOLDER) for n in found.above
         )
@@ -1032,7 +1034,7 @@ def _check_compiles(
     path = f"{pipeline.folder}/{relpath}"
     if any(d.path == path for d in diagnostics):
         return  # already refused (libcst)
-    problem = _compile_problem(path, content)
+    problem = _python_reading(path, content).problem
     if problem is None:
         return
     runs = relpath == WRAPPER_FILE or relpath.rsplit("/", 1)[-1] == "__init__.py"
