@@ -91,24 +91,6 @@ def _wrappers(path: Path, output: Path | None = None) -> Path:
     return path
 
 
-def _same_package(output: Path, package: str) -> None:
-    """Refuse a --package other than the one OUT was built with: the old package's generated
-    files would be left behind and its hooks.py, which is the user's, silently ignored."""
-    from hayhooks_gen.emit import read_manifest
-
-    manifest = read_manifest(output)
-    if manifest is None:
-        return
-    built = sorted({path.split("/")[0] for path in manifest.files if path.count("/") == 1})
-    built = [name for name in built if f"{name}/main.py" in manifest.files]
-    if built and package not in built:
-        raise UsageError(
-            f"{output}: built with --package {built[0]} (its manifest lists {built[0]}/main.py); "
-            f"--package {package} would leave {built[0]}/, and {built[0]}/hooks.py with it, "
-            f"behind: build into a new folder, or keep --package {built[0]}"
-        )
-
-
 # Top-level packages the generated service imports, besides the standard library: a service
 # package of the same name would shadow them (``--package fastapi``: no ``FastAPI`` to import).
 SERVICE_IMPORTS = frozenset(
@@ -176,7 +158,6 @@ def _build_once(wrappers: Path, output: Path, package: str, name: str, force: bo
 
     def write() -> Any:
         with locked(output):
-            _same_package(output, package)
             todo = plan(output, result, force=force)
             if not todo.empty:
                 apply(output, todo)

@@ -348,11 +348,29 @@ def usable_output(out: Path) -> None:
             raise UsageError(f"{out}: {parent} is not a folder")
 
 
+def _refuse_other_package(out: Path, previous: Manifest, package: str) -> None:
+    """Refuse a --package other than the one OUT was built with: the old package's generated
+    files would be left behind and its hooks.py, which is the user's, silently ignored."""
+    built = sorted(
+        path.split("/")[0]
+        for path in previous.files
+        if path.count("/") == 1 and path.endswith("/main.py")
+    )
+    if built and package not in built:
+        raise UsageError(
+            f"{out}: built with --package {built[0]} (its manifest lists {built[0]}/main.py); "
+            f"--package {package} would leave {built[0]}/, and {built[0]}/hooks.py with it, "
+            f"behind: build into a new folder, or keep --package {built[0]}"
+        )
+
+
 def plan(out: Path, output: Output, *, force: bool = False) -> Plan:
     usable_output(out)
     if out.exists():
         _refuse_symlinks(out, [MANIFEST])  # checked before the manifest is read through it
     previous = read_manifest(out) if out.exists() else None
+    if previous is not None:
+        _refuse_other_package(out, previous, output.service.package)
     if previous is None and out.exists() and _has_user_content(out) and not force:
         raise UsageError(
             f"{out}: folder is not empty and has no {MANIFEST}; pass --force to generate into it "
