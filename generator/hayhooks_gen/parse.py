@@ -509,10 +509,9 @@ def _is_response_subclass(folder: _Folder, qual: str, seen: frozenset[str] = fro
     return False
 
 
-def _check_iterator(source: _File, scope: ModuleScope, func: cst.FunctionDef) -> None:
-    assert func.returns is not None
-    qual = _annotation_head(scope, func.returns.annotation)
-    if qual in ITERATORS:
+def _check_iterator(source: _File, func: cst.FunctionDef, qual: str | None) -> None:
+    """``qual``: what ``func``'s return annotation names (``_annotation_head``)."""
+    if qual in ITERATORS and func.returns is not None:
         short = qual.rsplit(".", 1)[1]
         wanted = "AsyncGenerator[str, None]" if "Async" in short else "Generator[str, None, None]"
         source.report(
@@ -530,9 +529,7 @@ def _warn_if_hayhooks_calls_it_otherwise(source: _File, func: cst.FunctionDef) -
     if name.endswith("_async") and func.asynchronous is None:
         how = f"a plain def: Hayhooks awaits '{name}' and fails every request with a 500"
     elif not name.endswith("_async") and func.asynchronous is not None:
-        finder = _YieldFinder()
-        func.body.visit(finder)
-        if finder.found:
+        if _own_body_yields(func):
             return  # an async generator: Hayhooks streams what the call returns, as we do
         if name in UPLOAD_METHODS:  # called as Hayhooks calls it, by both servers
             source.warn(
@@ -562,8 +559,8 @@ def _annotation_head(scope: ModuleScope, node: cst.BaseExpression) -> str | None
     return qualname_of(scope, node.value if isinstance(node, cst.Subscript) else node)
 
 
-def _return_kind(folder: _Folder, scope: ModuleScope, node: cst.BaseExpression) -> ReturnKind:
-    qual = _annotation_head(scope, node)
+def _return_kind(folder: _Folder, qual: str | None) -> ReturnKind:
+    """``qual``: what the return annotation names (``_annotation_head``)."""
     if qual in GENERATORS:
         return ReturnKind.STREAM
     if qual == SSE_STREAM:
@@ -588,8 +585,10 @@ class _YieldFinder(_OwnScopeVisitor):
 def _is_generator_function(func: cst.FunctionDef) -> bool:
     """Whether calling ``func`` just creates a generator: a sync def whose own body yields,
     with no decorator that could make it something else."""
-    if func.asynchronous is not None or func.decorators:
-        return False
+    return func.asynchronous is None and not func.decorators and _own_body_yields(func)
+
+
+def _own_body_yields(func: cst.FunctionDef) -> bool:
     finder = _YieldFinder()
     func.body.visit(finder)
     return finder.found
@@ -687,8 +686,9 @@ def _method(
             scope, func.returns.annotation, annotation=True, class_scope=annotation_scope
         )
         _report(source, problems)
-        return_kind = _return_kind(folder, scope, func.returns.annotation)
-        _check_iterator(source, scope, func)
+        head = _annotation_head(scope, func.returns.annotation)
+        return_kind = _return_kind(folder, head)
+        _check_iterator(source, func, head)
     return Method(
         name=func.name.value,
         is_async=func.asynchronous is not None,
