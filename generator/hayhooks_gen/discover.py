@@ -126,6 +126,7 @@ def _read_folder(root: Path, folder: Path, errors: list[Diagnostic]) -> list[tup
             if problem is not None:
                 errors.append(Diagnostic(rel_to_root, 1, 1, problem))
                 continue
+            target: Path | None = None
             if entry.is_symlink():
                 target = _real_path(entry, rel_to_root, errors)
                 if target is None:
@@ -136,7 +137,7 @@ def _read_folder(root: Path, folder: Path, errors: list[Diagnostic]) -> list[tup
                     )
                     continue
             if entry.is_dir():
-                real = entry.resolve()
+                real = target or entry.resolve()
                 if real in seen:
                     errors.append(
                         Diagnostic(
