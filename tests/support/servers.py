@@ -190,9 +190,10 @@ def serve_generated(
     extra_env: Mapping[str, str] | None = None,
     log_file: Path | None = None,
 ) -> Iterator[str]:
-    """The generated service in ``out_dir`` (``app.main:app``), run from ``out_dir``."""
+    """The generated service in ``out_dir`` (``app.main:app``), run from ``out_dir`` with the
+    option its start command documents (``--ws none``)."""
     env = clean_env(dict(extra_env or {}))
-    with serve(uvicorn_cmd("app.main:app"), out_dir, env, log_file) as url:
+    with serve([*uvicorn_cmd("app.main:app"), "--ws", "none"], out_dir, env, log_file) as url:
         yield url
 
 

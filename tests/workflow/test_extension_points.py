@@ -73,7 +73,7 @@ def test_dockerfile_is_slim_non_root_with_a_status_healthcheck(tmp_path: Path) -
     healthcheck = dockerfile[dockerfile.index("HEALTHCHECK") :].split("\nCMD")[0]
     assert "/status" in healthcheck
     assert dockerfile.rstrip().endswith(
-        'CMD ["uvicorn", "svc.main:app", "--host", "0.0.0.0", "--port", "1416"]'
+        'CMD ["uvicorn", "svc.main:app", "--host", "0.0.0.0", "--port", "1416", "--ws", "none"]'
     )
     ignored = (out / ".dockerignore").read_text("utf-8").splitlines()
     assert {".git", ".venv", "**/__pycache__"} <= set(ignored)

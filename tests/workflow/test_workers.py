@@ -97,6 +97,8 @@ def test_uvicorn_workers(service: Path) -> None:
         HOST,
         "--port",
         "{port}",
+        "--ws",
+        "none",
         "--workers",
         str(WORKERS),
         "--log-level",
