@@ -40,6 +40,8 @@ def _symbol_for_chain(scope: ModuleScope, chain: list[str]) -> Ref | str:
         if scope.star_imports:
             sources = ", ".join(sorted({m for m, _ in scope.star_imports}))
             return f"cannot resolve '{root}': star imports ({sources}) hide where names come from"
+        if root in scope.annotated_only:
+            return f"cannot resolve name '{root}': it is annotated in this module, never assigned"
         return f"cannot resolve name '{root}': it is not imported or defined in this module"
     if binding.name is not None:
         return Ref(Symbol(binding.module, binding.name), tuple(chain[1:]))

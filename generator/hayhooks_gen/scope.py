@@ -40,13 +40,15 @@ class ModuleScope:
     # Names bound by more than one module-level statement: what such a name held when a
     # method's defaults were evaluated is not what importing it gives.
     rebound: set[str] = field(default_factory=set)
+    annotated_only: set[str] = field(default_factory=set)  # ``K: int`` binds no ``K``
     future_annotations: bool = False  # ``from __future__ import annotations``
     # top-level packages imported absolutely (``import a.b``, ``from a import b``): their import
     packages: dict[str, cst.CSTNode] = field(default_factory=dict)
     _bound: set[str] = field(default_factory=set)
+    _looping: bool = False  # binding inside a loop: the statement may run any number of times
 
     def bind(self, name: str, binding: Binding) -> None:
-        if name in self._bound:
+        if name in self._bound or self._looping:
             self.rebound.add(name)
         self._bound.add(name)
         self.bindings[name] = binding
@@ -72,7 +74,9 @@ def relative_module(level: int, module: str | None, package_parts: tuple[str, ..
 
 
 def _iter_body(body: Sequence[cst.CSTNode]) -> list[cst.CSTNode]:
-    """Module-level statements, descending into if/else, try and with blocks."""
+    """Module-level statements, descending into every block that runs in the module's scope
+    (if/else, try/except/else/finally, with, for, while, match). ``with``, ``for``, ``while``
+    and ``except`` come out too, before their blocks: all but ``while`` may bind names."""
     out: list[cst.CSTNode] = []
     for stmt in body:
         if isinstance(stmt, cst.SimpleStatementLine):
@@ -83,17 +87,35 @@ def _iter_body(body: Sequence[cst.CSTNode]) -> list[cst.CSTNode]:
             while orelse is not None:
                 out.extend(_iter_body(orelse.body.body))
                 orelse = orelse.orelse if isinstance(orelse, cst.If) else None
-        elif isinstance(stmt, cst.Try):
+        elif isinstance(stmt, cst.Try | cst.TryStar):
             out.extend(_iter_body(stmt.body.body))
             for handler in stmt.handlers:
+                out.append(handler)
                 out.extend(_iter_body(handler.body.body))
-            if stmt.orelse is not None:
-                out.extend(_iter_body(stmt.orelse.body.body))
-        elif isinstance(stmt, cst.With):
+            for block in (stmt.orelse, stmt.finalbody):
+                if block is not None:
+                    out.extend(_iter_body(block.body.body))
+        elif isinstance(stmt, cst.With | cst.For | cst.While):
+            out.append(stmt)
             out.extend(_iter_body(stmt.body.body))
+            if not isinstance(stmt, cst.With) and stmt.orelse is not None:
+                out.extend(_iter_body(stmt.orelse.body.body))
+        elif isinstance(stmt, cst.Match):
+            for case in stmt.cases:
+                out.extend(_iter_body(case.body.body))
         else:
             out.append(stmt)
     return out
+
+
+def _in_loops(body: Sequence[cst.CSTNode]) -> set[int]:
+    """Ids of the module-level statements that a ``for`` or ``while`` may run many times (or
+    none), the loop itself included (a ``for`` binds its target on every pass)."""
+    found: set[int] = set()
+    for node in _iter_body(body):
+        if isinstance(node, cst.For | cst.While):
+            found.update(id(inner) for inner in _iter_body([node]))
+    return found
 
 
 def is_type_checking(test: cst.BaseExpression) -> bool:
@@ -126,8 +148,10 @@ def collect_scope(module: cst.Module, module_name: str, *, is_package: bool = Fa
     parts = [p for p in module_name.lstrip(".").split(".") if p]
     package_parts = tuple(parts if is_package else parts[:-1])
     typing_only = _typing_only(module.body)
+    looped = _in_loops(module.body)
     for node in _iter_body(module.body):
         runs = id(node) not in typing_only
+        scope._looping = id(node) in looped
         if isinstance(node, cst.Import):
             for alias in node.names:
                 full = dotted(alias.name)
@@ -182,9 +206,24 @@ def collect_scope(module: cst.Module, module_name: str, *, is_package: bool = Fa
             for target in node.targets:
                 _bind_target(scope, target.target)
         elif isinstance(node, cst.AnnAssign):
+            if node.value is not None:
+                _bind_target(scope, node.target)
+            else:
+                scope.annotated_only.update(_target_names(node.target))
+        elif isinstance(node, cst.For):
             _bind_target(scope, node.target)
-        elif isinstance(node, cst.AugAssign) and isinstance(node.target, cst.Name):
-            scope.rebound.add(node.target.value)
+        elif isinstance(node, cst.With):
+            for item in node.items:
+                if item.asname is not None:
+                    _bind_target(scope, item.asname.name)
+        elif isinstance(node, cst.ExceptHandler | cst.ExceptStarHandler):
+            # `except E as K` deletes K when the handler ends: what K holds afterwards depends
+            # on whether it ran
+            if node.name is not None and isinstance(node.name.name, cst.Name):
+                scope.rebound.add(node.name.name.value)
+        elif isinstance(node, cst.AugAssign | cst.Del):
+            scope.rebound.update(_target_names(node.target))
+    scope._looping = False
     return scope
 
 
@@ -223,4 +262,6 @@ def _target_names(target: cst.BaseExpression) -> list[str]:
         return [target.value]
     if isinstance(target, cst.Tuple | cst.List):
         return [name for element in target.elements for name in _target_names(element.value)]
+    if isinstance(target, cst.StarredElement):
+        return _target_names(target.value)
     return []

@@ -319,6 +319,8 @@ EXTRA_REQUESTS: dict[str, list[ExtraRequest]] = {
         post("/rebound/run", json={"pair": [2, "b"], "empty": [1, 2], "upper": []}),
         post("/rebound/run", json={"pair": [2]}),
         post("/inherited_doc/run", json={"query": "q"}),
+        post("/loop_bound/run", json={}),
+        post("/loop_bound/run", json={"step": 5}),
     ],
     "var_keyword": [
         post("/options/run", json={"query": "q", "kwargs": {"a": 1}}),

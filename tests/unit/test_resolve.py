@@ -149,6 +149,24 @@ def test_defaults_keep_what_python_needs(default: str, shown: str) -> None:
         ("K = 1\nK = 2\n", "K", True, ".pipeline_wrapper.K"),
         ("K = 1\nK += 1\n", "K + 1", True, ".pipeline_wrapper.K + 1"),
         ("from x import K\nK = 3\n", "K", True, ".pipeline_wrapper.K"),
+        # bound by a loop (any number of times), a `finally`, a `with ... as`, a `match`
+        # case, or unbound by `del` and `except ... as`: read from the signature too
+        ("for K in (1, 2):\n    pass\n", "K", True, ".pipeline_wrapper.K"),
+        ("K = 1\nfor _ in range(2):\n    K = 2\n", "K", True, ".pipeline_wrapper.K"),
+        ("K = 1\nwhile False:\n    K = 2\nelse:\n    pass\n", "K", True, ".pipeline_wrapper.K"),
+        ("K = 1\ntry:\n    pass\nfinally:\n    K = 2\n", "K", True, ".pipeline_wrapper.K"),
+        ("K = 1\nwith open('f') as (a, K):\n    pass\n", "K", True, ".pipeline_wrapper.K"),
+        ("K = 1\nmatch 1:\n    case 1:\n        K = 2\n", "K", True, ".pipeline_wrapper.K"),
+        ("K = 1\ndel K\nK = 2\n", "K", True, ".pipeline_wrapper.K"),
+        (
+            "K = 1\ntry:\n    pass\nexcept ValueError as K:\n    pass\n",
+            "K",
+            True,
+            ".pipeline_wrapper.K",
+        ),
+        # bound once, by a `with` or a starred target: importing K gives that value
+        ("import c\nwith c.ctx() as K:\n    pass\n", "K", False, ".pipeline_wrapper.K"),
+        ("a, *K = 1, 2\n", "K", False, ".pipeline_wrapper.K"),
         # the class body's LIMIT hides the module's
         ("LIMIT = 1\n", "LIMIT", True, ".pipeline_wrapper.PipelineWrapper.LIMIT"),
         ("", "max(LIMIT, 2)", True, "builtins.max(.pipeline_wrapper.PipelineWrapper.LIMIT, 2)"),
@@ -175,3 +193,11 @@ def test_class_body_names_are_what_the_class_binds() -> None:
     cls = module.body[0]
     assert isinstance(cls, cst.ClassDef)
     assert class_body_names(cls) == {"A", "B", "x", "y", "z", "Inner", "m", "os", "L", "T"}
+
+
+def test_an_annotation_alone_binds_no_name() -> None:
+    """``K: int`` at module level creates no ``K``: a default naming it would fail in Python."""
+    _, _, problems = resolve_default(_scope("K: int\n"), cst.parse_expression("K"), None)
+    assert [p.message for p in problems] == [
+        "cannot resolve name 'K': it is annotated in this module, never assigned"
+    ]

@@ -24,6 +24,7 @@ from fastapi import FastAPI
 from app import hooks, security
 from app.routes import class_names as class_names_routes
 from app.routes import inherited_doc as inherited_doc_routes
+from app.routes import loop_bound as loop_bound_routes
 from app.routes import rebound as rebound_routes
 from app.routes import status as status_routes
 from app.runtime import add_middleware, app_options, setup_wrappers
@@ -35,6 +36,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         [
             ("class_names", class_names_routes.wrapper),
             ("inherited_doc", inherited_doc_routes.wrapper),
+            ("loop_bound", loop_bound_routes.wrapper),
             ("rebound", rebound_routes.wrapper),
         ]
     )
@@ -57,6 +59,7 @@ guard = security.pipeline_dependencies()
 status_routes.register(app)
 class_names_routes.register(app, dependencies=guard)
 inherited_doc_routes.register(app, dependencies=guard)
+loop_bound_routes.register(app, dependencies=guard)
 rebound_routes.register(app, dependencies=guard)
 hooks.configure(app)
 gc.freeze()

@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 from app.main import app
 from app.openapi import document
 
-PIPELINES = ["class_names", "inherited_doc", "rebound"]
-RUN_PATHS = ["/class_names/run", "/inherited_doc/run", "/rebound/run"]
+PIPELINES = ["class_names", "inherited_doc", "loop_bound", "rebound"]
+RUN_PATHS = ["/class_names/run", "/inherited_doc/run", "/loop_bound/run", "/rebound/run"]
 OPENAPI_JSON = Path(__file__).resolve().parents[1] / "openapi.json"
 
 

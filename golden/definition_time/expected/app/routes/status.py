@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from app.routes.class_names import wrapper as class_names_wrapper
 from app.routes.inherited_doc import wrapper as inherited_doc_wrapper
+from app.routes.loop_bound import wrapper as loop_bound_wrapper
 from app.routes.rebound import wrapper as rebound_wrapper
 from app.runtime import MONITORING_ENABLED, BasePipelineWrapper, deployment_type
 
@@ -19,6 +20,7 @@ PIPELINES: dict[str, tuple[BasePipelineWrapper, str, list[str]]] = {
         "Answer a query, as documented in the base.",
         ["run_api", "mcp_eligible"],
     ),
+    "loop_bound": (loop_bound_wrapper, "Defaults bound by loops.", ["run_api", "mcp_eligible"]),
     "rebound": (
         rebound_wrapper,
         "Defaults Python evaluated when the method was defined.",
