@@ -18,8 +18,7 @@ class Output:
     service: Service
     generated: dict[str, bytes]  # relative path -> content, formatted
     user_owned: dict[str, bytes]  # created once when missing, never overwritten
-    warnings: tuple[str, ...]  # about the wrappers folder as a whole
-    located_warnings: tuple[Diagnostic, ...]  # in one file of it
+    warnings: tuple[Diagnostic, ...]  # each in one file of the wrappers folder
 
 
 def generate(
@@ -37,6 +36,5 @@ def generate(
         service,
         dict(sorted(generated.items())),
         user_owned,
-        discovery.warnings,
-        service.warnings,
+        discovery.warnings + service.warnings,
     )

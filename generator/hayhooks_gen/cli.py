@@ -151,9 +151,7 @@ def _build_once(wrappers: Path, output: Path, package: str, name: str, force: bo
         lambda: generate(root, package=_package(package), project_name=_project_name(name)), root
     )
     for warning in result.warnings:
-        typer.echo(f"warning: {warning}", err=True)
-    for located in result.located_warnings:
-        typer.echo(located.render(root), err=True)
+        typer.echo(warning.render(root), err=True)
     created = not output.exists()
 
     def write() -> Any:

@@ -43,7 +43,7 @@ class PipelineSource:
 @dataclass(frozen=True)
 class Discovery:
     pipelines: tuple[PipelineSource, ...]  # the readable ones, even when others have errors
-    warnings: tuple[str, ...]
+    warnings: tuple[Diagnostic, ...]
     requirements: tuple[str, ...]
     errors: tuple[Diagnostic, ...] = ()  # reported with the parse errors, all in one run
 
@@ -172,7 +172,7 @@ def discover(wrappers: Path) -> Discovery:
     """Read every pipeline folder under ``wrappers``; problems go to ``Discovery.errors``."""
     root = wrappers
     errors: list[Diagnostic] = []
-    warnings: list[str] = []
+    warnings: list[Diagnostic] = []
     pipelines: list[PipelineSource] = []
     idents: dict[str, tuple[str, str]] = {}
     resolved_root = root.resolve()
@@ -182,7 +182,9 @@ def discover(wrappers: Path) -> Discovery:
             continue
         if entry.is_file():
             if entry.suffix in YAML_SUFFIXES:
-                warnings.append(f"{name}: YAML pipelines are not supported yet; skipped")
+                warnings.append(
+                    Diagnostic(name, 1, 1, "YAML pipelines are not supported; skipped", "warning")
+                )
             continue
         if not entry.is_dir():
             continue
@@ -240,7 +242,7 @@ def discover(wrappers: Path) -> Discovery:
             continue
         files = _read_folder(root, entry, errors)
         pipelines.append(PipelineSource(name=name, ident=ident, folder=name, files=tuple(files)))
-    requirements = _requirements(root, errors)
+    requirements = _requirements(root, errors, warnings)
     return Discovery(tuple(pipelines), tuple(warnings), requirements, tuple(errors))
 
 
@@ -248,8 +250,14 @@ def discover(wrappers: Path) -> Discovery:
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
-def _requirements(root: Path, errors: list[Diagnostic]) -> tuple[str, ...]:
-    """The extra dependencies of ``requirements.txt`` (blank and comment lines left out)."""
+def _requirements(
+    root: Path, errors: list[Diagnostic], warnings: list[Diagnostic]
+) -> tuple[str, ...]:
+    """The extra dependencies of ``requirements.txt`` (blank and comment lines left out).
+
+    Read as pip reads it where a dependency list can follow: a line ending in ``\\`` goes on
+    on the next one, and ``--hash`` options (``pip-compile --generate-hashes``) are left out,
+    with one warning, since pyproject.toml's dependencies cannot carry them."""
     req_file = root / "requirements.txt"
     if not req_file.is_file():
         return ()
@@ -261,38 +269,84 @@ def _requirements(root: Path, errors: list[Diagnostic]) -> tuple[str, ...]:
         errors.append(Diagnostic("requirements.txt", where, 1, "source is not valid UTF-8"))
         return ()
     found: set[str] = set()
-    for number, raw in enumerate(text.splitlines(), start=1):
+    hashed: tuple[int, int] | None = None
+    for number, raw in _logical_lines(text):
         # pip's comment rule: `#` at the start or after whitespace ends the line
-        requirement = _COMMENT.sub("", raw).strip()
-        if not requirement:
+        line = _COMMENT.sub("", raw).strip()
+        if not line:
             continue
-        col = raw.index(requirement[0]) + 1
-        bad = _CONTROL.search(requirement)
+        col = raw.index(line[0]) + 1
+        bad = _CONTROL.search(line)
         if bad is not None:
             col = raw.index(bad.group()) + 1
             errors.append(
                 Diagnostic("requirements.txt", number, col, "control character in a requirement")
             )
             continue
+        requirement = _HASH_OPTION.sub("", line).strip()
+        if requirement != line and hashed is None:
+            hashed = (number, col)
         problem = _requirement_problem(requirement)
         if problem is not None:
             errors.append(Diagnostic("requirements.txt", number, col, problem))
             continue
         found.add(requirement)
+    if hashed is not None:
+        warnings.append(
+            Diagnostic(
+                "requirements.txt",
+                *hashed,
+                "--hash options are left out of the generated pyproject.toml (its dependencies "
+                "cannot carry hashes); to check them, install with "
+                "`pip install --require-hashes -r requirements.txt`",
+                level="warning",
+            )
+        )
     return tuple(sorted(found))
 
 
-_COMMENT = re.compile(r"(^|\s)#.*$")
+def _logical_lines(text: str) -> list[tuple[int, str]]:
+    """``(first line number, text)`` of each logical line, as pip joins them: a line ending in
+    a backslash (one not starting with a comment) goes on on the next, the backslash dropped;
+    a comment line ends the joined line."""
+    out: list[tuple[int, str]] = []
+    joined: list[str] = []
+    first = 0
+    for number, raw in enumerate(text.splitlines(), start=1):
+        starts_comment = _COMMENT.match(raw) is not None
+        if raw.endswith("\\") and not starts_comment:
+            if not joined:
+                first = number
+            joined.append(raw.strip("\\"))
+            continue
+        if joined:
+            joined.append(" " + raw if starts_comment else raw)
+            out.append((first, "".join(joined)))
+            joined = []
+        else:
+            out.append((number, raw))
+    if joined:
+        out.append((first, "".join(joined)))
+    return out
+
+
+# `--hash=sha256:...` or `--hash sha256:...` after a requirement
+_HASH_OPTION = re.compile(r"\s--hash(?:=|\s+)\S+")
+_COMMENT = re.compile(r"(^|\s+)#.*$")
 
 
 def _requirement_problem(line: str) -> str | None:
     """Why a requirements.txt line cannot be a dependency of the generated pyproject.toml."""
-    if line.endswith("\\"):
-        return "a line continued with '\\': write each requirement on one line"
     if line.startswith("-"):
         return (
             f"'{line.split()[0]}': pip options cannot go into pyproject.toml's dependencies; "
             "list the requirements themselves"
+        )
+    option = re.search(r"\s(--?[A-Za-z][\w-]*)", line)
+    if option is not None:
+        return (
+            f"'{option.group(1)}': pip's per-requirement options cannot go into pyproject.toml's "
+            "dependencies (only --hash is left out, with a warning)"
         )
     from packaging.requirements import InvalidRequirement, Requirement
 
