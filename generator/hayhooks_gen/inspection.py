@@ -15,7 +15,8 @@ def describe(service: Service) -> list[dict[str, Any]]:
         kind = (run.return_kind or ReturnKind.JSON) if run else None
         response_class = None
         if run is not None and run.returns is not None:
-            if kind is ReturnKind.RESPONSE and run.returns.refs:
+            if kind in (ReturnKind.RESPONSE, ReturnKind.IMPORTED) and run.returns.refs:
+                # IMPORTED: the class, a Response subclass or not (known when imported)
                 response_class = ref_qualname(run.returns.refs[0])
             elif kind in (ReturnKind.STREAM, ReturnKind.SSE):
                 response_class = "starlette.responses.StreamingResponse"

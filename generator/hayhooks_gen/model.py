@@ -53,6 +53,9 @@ class Expr:
 class ReturnKind(enum.Enum):
     JSON = "json"
     RESPONSE = "response"  # a starlette/fastapi Response subclass: passed through untouched
+    # a class from outside the pipeline folder, which the generator does not import: a
+    # Response subclass or a JSON type, told apart when the route module is imported
+    IMPORTED = "imported"
     STREAM = "stream"  # Generator / AsyncGenerator: text/plain chunks
     SSE = "sse"  # SSEStream: text/event-stream chunks
 

@@ -70,7 +70,36 @@ RESPONSE_CLASSES = frozenset(
         "ORJSONResponse",
         "UJSONResponse",
     )
-) | {"fastapi.Response", "starlette.responses.Response"}
+) | {
+    "fastapi.Response",
+    "starlette.responses.Response",
+    # FastAPI 0.135 and newer
+    "fastapi.responses.EventSourceResponse",
+    "fastapi.sse.EventSourceResponse",
+    "fastapi.sse.StreamingResponse",
+}
+# Modules outside the pipeline folder known to define no Response subclass: a class from
+# anywhere else may be one, which only importing it tells (ReturnKind.IMPORTED).
+NO_RESPONSE_MODULES = frozenset(
+    {
+        "builtins",
+        "typing",
+        "typing_extensions",
+        "collections",
+        "collections.abc",
+        "datetime",
+        "decimal",
+        "enum",
+        "fractions",
+        "ipaddress",
+        "pathlib",
+        "uuid",
+        "pydantic",
+        "pydantic_core",
+        "haystack",
+        "hayhooks",
+    }
+)
 GENERATORS = frozenset(
     f"{module}.{name}"
     for module in ("typing", "typing_extensions", "collections.abc")
@@ -488,25 +517,41 @@ def _class_attrs(cls: cst.ClassDef) -> dict[str, cst.BaseExpression]:
     return attrs
 
 
-def _is_response_subclass(folder: _Folder, qual: str, seen: frozenset[str] = frozenset()) -> bool:
+def _is_response_subclass(
+    folder: _Folder, qual: str, seen: frozenset[str] = frozenset()
+) -> bool | None:
     """Whether ``qual`` is a Response class: one of fastapi's or starlette's, or a class of
-    the pipeline folder (any of its modules, re-exports followed) deriving from one."""
+    the pipeline folder (any of its modules, re-exports followed) deriving from one. None
+    when only importing it could tell: a class from outside the folder (a shared library,
+    ``sse_starlette``), or a folder class deriving from one, unless its module is known to
+    hold no Response (``NO_RESPONSE_MODULES``)."""
     qual = _origin(folder, qual)  # re-exports followed
     if qual in RESPONSE_CLASSES:
         return True
-    if not qual.startswith(".") or qual in seen:
+    if qual in seen:
         return False
+    if not qual.startswith("."):
+        module_name = qual.rpartition(".")[0]
+        known = any(
+            module_name == m or module_name.startswith(f"{m}.") for m in NO_RESPONSE_MODULES
+        )
+        return False if known or module_name.split(".")[0] in ("fastapi", "starlette") else None
     module_name, _, name = qual.rpartition(".")
     module = folder.module(module_name or ".")
     cls = module.scope.classes.get(name) if module is not None else None
     if module is None or cls is None:
         return False
     scope = module.scope
+    unknown = False
     for base in cls.bases:
         base_qual = qualname_of(scope, base.value)
-        if base_qual and _is_response_subclass(folder, base_qual, seen | {qual}):
+        if base_qual is None:
+            continue
+        found = _is_response_subclass(folder, base_qual, seen | {qual})
+        if found:
             return True
-    return False
+        unknown |= found is None
+    return None if unknown else False
 
 
 def _check_iterator(source: _File, func: cst.FunctionDef, qual: str | None) -> None:
@@ -518,6 +563,26 @@ def _check_iterator(source: _File, func: cst.FunctionDef, qual: str | None) -> N
             func.returns,
             f"'{func.name.value}' returns {short}: Hayhooks builds no response model for it and "
             f"does not start; annotate a generator as {wanted}",
+        )
+
+
+EVENT_SOURCE = frozenset(
+    {"fastapi.responses.EventSourceResponse", "fastapi.sse.EventSourceResponse"}
+)
+
+
+def _warn_if_event_source(
+    source: _File, func: cst.FunctionDef, folder: _Folder, qual: str | None
+) -> None:
+    """FastAPI (0.135 and newer) streams a route whose response class is its
+    EventSourceResponse by iterating the endpoint as a generator of events; Hayhooks' endpoint,
+    like the service's, returns the wrapper's Response instead, so every request fails."""
+    if qual is not None and func.returns is not None and _origin(folder, qual) in EVENT_SOURCE:
+        source.warn(
+            func.returns,
+            f"'{func.name.value}' returns FastAPI's EventSourceResponse: FastAPI then expects "
+            "the route to yield events, so every request fails (in Hayhooks too); return an "
+            "SSEStream, or a Generator of 'data: ...' chunks",
         )
 
 
@@ -547,27 +612,33 @@ def _warn_if_hayhooks_calls_it_otherwise(source: _File, func: cst.FunctionDef) -
     source.warn(func.name, f"'{name}' is {how}; the service calls it as written")
 
 
-def _annotation_head(scope: ModuleScope, node: cst.BaseExpression) -> str | None:
-    """The qualified name of what an annotation (a string too) names or subscripts:
-    ``Generator[str, None, None]`` -> "typing.Generator"."""
+def _annotation_head(scope: ModuleScope, node: cst.BaseExpression) -> tuple[str | None, bool]:
+    """The qualified name of what an annotation (a string too) names or subscripts, and
+    whether it subscripts it: ``Generator[str, None, None]`` -> ("typing.Generator", True)."""
     if isinstance(node, cst.SimpleString | cst.ConcatenatedString):
         text = string_value(node)
         try:
             node = cst.parse_expression((text or "").strip())
         except cst.ParserSyntaxError:
-            return None
-    return qualname_of(scope, node.value if isinstance(node, cst.Subscript) else node)
+            return None, False
+    if isinstance(node, cst.Subscript):
+        return qualname_of(scope, node.value), True
+    return qualname_of(scope, node), False
 
 
-def _return_kind(folder: _Folder, qual: str | None) -> ReturnKind:
-    """``qual``: what the return annotation names (``_annotation_head``)."""
+def _return_kind(folder: _Folder, qual: str | None, subscripted: bool) -> ReturnKind:
+    """``qual``, ``subscripted``: what the return annotation names (``_annotation_head``)."""
     if qual in GENERATORS:
         return ReturnKind.STREAM
     if qual == SSE_STREAM:
         return ReturnKind.SSE
-    if qual is not None and _is_response_subclass(folder, qual):
+    if qual is None:
+        return ReturnKind.JSON
+    response = _is_response_subclass(folder, qual)
+    if response:
         return ReturnKind.RESPONSE
-    return ReturnKind.JSON
+    # `Thing[int]` is no class to Hayhooks (`inspect.isclass`), so never a Response
+    return ReturnKind.IMPORTED if response is None and not subscripted else ReturnKind.JSON
 
 
 class _YieldFinder(_OwnScopeVisitor):
@@ -686,9 +757,10 @@ def _method(
             scope, func.returns.annotation, annotation=True, class_scope=annotation_scope
         )
         _report(source, problems)
-        head = _annotation_head(scope, func.returns.annotation)
-        return_kind = _return_kind(folder, head)
+        head, subscripted = _annotation_head(scope, func.returns.annotation)
+        return_kind = _return_kind(folder, head, subscripted)
         _check_iterator(source, func, head)
+        _warn_if_event_source(source, func, folder, head)
     return Method(
         name=func.name.value,
         is_async=func.asynchronous is not None,

@@ -257,6 +257,8 @@ def _route_view(
     request_class = f"{pipeline.ident}RunRequest"
     response_class = f"{pipeline.ident}RunResponse"
     kind = run.return_kind or ReturnKind.JSON
+    # IMPORTED: answered as JSON unless the class turns out a Response when imported
+    json_like = kind in (ReturnKind.JSON, ReturnKind.IMPORTED)
     table = ImportTable(
         reserved={"wrapper", "exc", "result", "run_req", "request", "register", "app"}
     )
@@ -269,9 +271,11 @@ def _route_view(
         (f"{service.package}.runtime", "pipeline_failed"),
         (_anchor(WRAPPER_CLASS, service, pipeline)),
     ]
-    if kind is ReturnKind.JSON:
+    if json_like:
         own += [("typing", "Any"), (f"{service.package}.runtime", "as_response")]
-    else:
+    if kind is ReturnKind.IMPORTED:
+        own.append((f"{service.package}.runtime", "response_options"))
+    if not json_like:
         own += [("starlette.responses", "Response"), (f"{service.package}.runtime", "passthrough")]
     if not (run.is_async or run.is_generator):
         own.append((f"{service.package}.runtime", "run_sync"))
@@ -284,7 +288,7 @@ def _route_view(
         table.use(module, name)
     depends = table.use("fastapi.params", "Depends")
     field_names = frozenset(p.name for p in run.params)
-    needs_field = run.params or (kind is ReturnKind.JSON and run.return_description)
+    needs_field = run.params or (json_like and run.return_description)
     field_call = table.use("pydantic", "Field", avoid=field_names) if needs_field else ""
     fields = []
     for param in run.params:
@@ -310,13 +314,13 @@ def _route_view(
             }
         )
     # Generator annotations do not appear in the route: its response class says it all.
-    shows_returns = kind in (ReturnKind.JSON, ReturnKind.RESPONSE)
+    shows_returns = json_like or kind is ReturnKind.RESPONSE
     returns = (
         _render_expr(run.returns, table, service, pipeline) if run.returns and shows_returns else ""
     )
     if kind is ReturnKind.RESPONSE:
         route_response_class = returns
-    elif kind is ReturnKind.JSON:
+    elif json_like:
         route_response_class = ""
     else:
         route_response_class = table.use("starlette.responses", "StreamingResponse")
@@ -333,6 +337,7 @@ def _route_view(
         "response_title": repr(f"{pipeline.name}RunResponse") if renamed else None,
         "fields": fields,
         "kind": kind.value,
+        "json_like": json_like,
         "kind_note": _KIND_NOTES.get(kind, ""),
         "returns": returns,
         "return_description": repr(run.return_description) if run.return_description else None,
@@ -345,6 +350,15 @@ def _route_view(
         "depends": depends,
     }
     return view, table.lines(service.package)
+
+
+def _response_label(view: dict[str, Any]) -> str:
+    """The Response column of the service README's route table."""
+    if view["kind"] == "json":
+        return "JSON"
+    if view["kind"] == "imported":
+        return f"`{view['returns']}` if a Response, else JSON"
+    return str(view["route_response_class"])
 
 
 def _capabilities(pipeline: Pipeline) -> list[str]:
@@ -435,9 +449,7 @@ def render(service: Service, project_name: str = "hayhooks-service") -> Rendered
             route = {
                 "request_class": view["request_class"],
                 "request_media": "multipart/form-data" if view["files"] else "JSON",
-                "response_label": "JSON"
-                if view["kind"] == "json"
-                else view["route_response_class"],
+                "response_label": _response_label(view),
             }
         description = pipeline.run.short_description if pipeline.run else None
         pipelines_ctx.append(

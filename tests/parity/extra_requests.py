@@ -322,6 +322,12 @@ EXTRA_REQUESTS: dict[str, list[ExtraRequest]] = {
         post("/loop_bound/run", json={}),
         post("/loop_bound/run", json={"step": 5}),
     ],
+    "outside_classes": [
+        post("/usage/run", json={}),
+        post("/usage/run", json={"prompt_tokens": 5}),
+        post("/derived/run", json={"note": "n"}),
+        post("/derived/run", json={}),
+    ],
     "var_keyword": [
         post("/options/run", json={"query": "q", "kwargs": {"a": 1}}),
         post("/options/run", json={"query": "q", "top_k": 1, "kwargs": None}),

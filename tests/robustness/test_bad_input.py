@@ -865,6 +865,32 @@ def test_requirements_from_pip_compile_lose_their_hashes_with_one_warning(
     assert '"requests==2.32.3 ; python_version >= \\"3.8\\"",' in pyproject
 
 
+def test_fastapis_event_source_response_is_a_located_warning(tmp_path: Path) -> None:
+    source = (
+        "from fastapi.responses import EventSourceResponse\n"
+        "from hayhooks import BasePipelineWrapper\n"
+        "\n"
+        "\n"
+        "class PipelineWrapper(BasePipelineWrapper):\n"
+        "    def setup(self) -> None:\n"
+        "        self.pipeline = None\n"
+        "\n"
+        "    def run_api(self) -> EventSourceResponse:\n"
+        "        return EventSourceResponse(iter(['data: x\\n\\n']))\n"
+    )
+    write_tree(tmp_path / WRAPPERS, {f"p/{PW}": source})
+    run = cli("build", WRAPPERS, "-o", "out", cwd=tmp_path)
+    assert run.code == 0, run
+    assert_no_traceback(run)
+    assert [line for line in run.stderr.splitlines() if "warning:" in line] == [
+        f"{WRAPPERS}/p/{PW}:9:26: warning: 'run_api' returns FastAPI's EventSourceResponse: "
+        "FastAPI then expects the route to yield events, so every request fails (in Hayhooks "
+        "too); return an SSEStream, or a Generator of 'data: ...' chunks"
+    ], run
+    route = (tmp_path / "out" / "app" / "routes" / "p.py").read_text()
+    assert "response_class=EventSourceResponse," in route  # as Hayhooks registers it
+
+
 def test_a_yaml_pipeline_is_skipped_with_a_located_warning(tmp_path: Path) -> None:
     wrappers = wrappers_of(tmp_path / WRAPPERS, {"p": GOOD_WRAPPER})
     (wrappers / "chat.yml").write_text("components: {}\n")

@@ -111,6 +111,47 @@ def test_async_wins_and_response_subclass_is_classified() -> None:
 
 
 @pytest.mark.parametrize(
+    ("imports", "annotation", "kind"),
+    [
+        ("", "dict", ReturnKind.JSON),
+        ("", "FileResponse", ReturnKind.RESPONSE),
+        (
+            "from fastapi.responses import EventSourceResponse\n",
+            "EventSourceResponse",
+            ReturnKind.RESPONSE,
+        ),
+        # known to hold no Response: the standard library, pydantic, Haystack, fastapi's own
+        ("import datetime\n", "datetime.date", ReturnKind.JSON),
+        ("from pydantic import BaseModel as Thing\n", "Thing", ReturnKind.JSON),
+        ("from haystack.dataclasses import Document\n", "Document", ReturnKind.JSON),
+        ("from fastapi import UploadFile\n", "UploadFile", ReturnKind.JSON),
+        # anything else from outside the folder: only importing it tells
+        ("from mylib import Thing\n", "Thing", ReturnKind.IMPORTED),
+        ("import mylib.sub\n", "mylib.sub.Thing", ReturnKind.IMPORTED),
+        ("from mylib import Thing\n", "'Thing'", ReturnKind.IMPORTED),
+        # subscripted, it is no class to Hayhooks (inspect.isclass): JSON
+        ("from mylib import Thing\n", "Thing[int]", ReturnKind.JSON),
+        ("from mylib import Thing\n", "list[Thing]", ReturnKind.JSON),
+        # classes of the folder: by their bases
+        ("from mylib import Base\nclass Local(Base): ...\n", "Local", ReturnKind.IMPORTED),
+        ("from pydantic import BaseModel\nclass Local(BaseModel): ...\n", "Local", ReturnKind.JSON),
+        ("class Local: ...\n", "Local", ReturnKind.JSON),
+        (
+            "from mylib import Base\nclass Local(Base, FileResponse): ...\n",
+            "Local",
+            ReturnKind.RESPONSE,
+        ),
+    ],
+)
+def test_return_kinds(imports: str, annotation: str, kind: ReturnKind) -> None:
+    pipeline, problems = _parse(
+        f"    def run_api(self) -> {annotation}:\n        return None\n", imports
+    )
+    assert problems == [] and pipeline is not None and pipeline.run is not None
+    assert pipeline.run.return_kind is kind
+
+
+@pytest.mark.parametrize(
     ("name", "ident"),
     [
         ("my-pipe", "my_pipe"),

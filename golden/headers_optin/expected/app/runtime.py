@@ -573,3 +573,13 @@ def passthrough(result: Any) -> Response:
     response = as_response(result)
     # Anything else goes to FastAPI's response_class untouched, as it does in Hayhooks.
     return cast(Response, result) if response is None else response
+
+
+def response_options(annotation: object, model: type) -> dict[str, Any]:
+    """``add_api_route`` options for a return annotation naming a class from outside the
+    pipeline folder: as Hayhooks decides, a Response subclass is the route's response class
+    with no response model (the returned Response is passed through), anything else is
+    JSON under ``result`` (``model``)."""
+    if isinstance(annotation, type) and issubclass(annotation, Response):
+        return {"response_model": None, "response_class": annotation}
+    return {"response_model": model}
