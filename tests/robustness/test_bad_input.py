@@ -866,17 +866,11 @@ def test_requirements_from_pip_compile_lose_their_hashes_with_one_warning(
 
 
 def test_fastapis_event_source_response_is_a_located_warning(tmp_path: Path) -> None:
-    source = (
-        "from fastapi.responses import EventSourceResponse\n"
-        "from hayhooks import BasePipelineWrapper\n"
-        "\n"
-        "\n"
-        "class PipelineWrapper(BasePipelineWrapper):\n"
-        "    def setup(self) -> None:\n"
-        "        self.pipeline = None\n"
-        "\n"
-        "    def run_api(self) -> EventSourceResponse:\n"
-        "        return EventSourceResponse(iter(['data: x\\n\\n']))\n"
+    source = wrapper(
+        "self",
+        " -> EventSourceResponse",
+        head="from fastapi.responses import EventSourceResponse\n",
+        body="return EventSourceResponse(iter(['data: x\\n\\n']))",
     )
     write_tree(tmp_path / WRAPPERS, {f"p/{PW}": source})
     run = cli("build", WRAPPERS, "-o", "out", cwd=tmp_path)
