@@ -224,7 +224,50 @@ def collect_scope(module: cst.Module, module_name: str, *, is_package: bool = Fa
         elif isinstance(node, cst.AugAssign | cst.Del):
             scope.rebound.update(_target_names(node.target))
     scope._looping = False
+    # walrus targets and match captures: bound by expressions and patterns, maybe more than
+    # once, maybe not at all; what they hold when a method's defaults are evaluated is unknown
+    found = _ExpressionBindings()
+    for stmt in module.body:
+        if not isinstance(stmt, cst.FunctionDef | cst.ClassDef):
+            stmt.visit(found)
+    for name in sorted(found.names):
+        scope.bind(name, Binding(scope.module, name))
+        scope.rebound.add(name)
     return scope
+
+
+class _ExpressionBindings(cst.CSTVisitor):
+    """Names module-level code binds inside expressions (``(K := 1)``, in comprehensions
+    too) and ``match`` patterns (``case K:``, ``case [*K]``, ``case {**K}``, ``as K``);
+    function and class bodies and lambdas are scopes of their own."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: set[str] = set()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self.names.update(_target_names(node.target))
+
+    def visit_MatchAs(self, node: cst.MatchAs) -> None:
+        if node.name is not None:
+            self.names.add(node.name.value)
+
+    def visit_MatchStar(self, node: cst.MatchStar) -> None:
+        if node.name is not None:
+            self.names.add(node.name.value)
+
+    def visit_MatchMapping(self, node: cst.MatchMapping) -> None:
+        if node.rest is not None:
+            self.names.add(node.rest.value)
 
 
 def class_body_names(cls: cst.ClassDef, before: cst.CSTNode | None = None) -> frozenset[str]:
@@ -238,6 +281,12 @@ def class_body_names(cls: cst.ClassDef, before: cst.CSTNode | None = None) -> fr
     for node in _iter_body(statements):
         if isinstance(node, cst.FunctionDef | cst.ClassDef):
             names.add(node.name.value)
+        elif isinstance(node, cst.For):
+            names.update(_target_names(node.target))
+        elif isinstance(node, cst.With):
+            for item in node.items:
+                if item.asname is not None:
+                    names.update(_target_names(item.asname.name))
         elif isinstance(node, cst.Assign):
             for target in node.targets:
                 names.update(_target_names(target.target))

@@ -164,6 +164,15 @@ def test_defaults_keep_what_python_needs(default: str, shown: str) -> None:
             True,
             ".pipeline_wrapper.K",
         ),
+        # bound by a walrus (in a comprehension too) or a match capture, after the class
+        ("K = 1\nprint(K := 7)\n", "K", True, ".pipeline_wrapper.K"),
+        ("K = 1\n[K := x for x in (1, 2)]\n", "K", True, ".pipeline_wrapper.K"),
+        ("K = 1\nmatch 5:\n    case K:\n        pass\n", "K", True, ".pipeline_wrapper.K"),
+        ("K = 1\nmatch [4]:\n    case [*K]:\n        pass\n", "K", True, ".pipeline_wrapper.K"),
+        ("K = 1\nmatch {}:\n    case {**K}:\n        pass\n", "K", True, ".pipeline_wrapper.K"),
+        ("match 5:\n    case int() as K:\n        pass\n", "K", True, ".pipeline_wrapper.K"),
+        # a walrus inside a function binds the function's own name
+        ("K = 1\ndef f():\n    return (K := 2)\n", "K", False, ".pipeline_wrapper.K"),
         # bound once, by a `with` or a starred target: importing K gives that value
         ("import c\nwith c.ctx() as K:\n    pass\n", "K", False, ".pipeline_wrapper.K"),
         ("a, *K = 1, 2\n", "K", False, ".pipeline_wrapper.K"),
@@ -189,10 +198,13 @@ def test_class_body_names_are_what_the_class_binds() -> None:
         "class C:\n    A = 1\n    B: int = 2\n    U: int\n    x, (y, z) = 1, (2, 3)\n"
         "    class Inner: ...\n    def m(self): ...\n    import os.path\n"
         "    from typing import Literal as L\n    if True:\n        T = 1\n"
+        "    for F in (1, 2):\n        pass\n    with open('f') as W:\n        pass\n"
     )
     cls = module.body[0]
     assert isinstance(cls, cst.ClassDef)
-    assert class_body_names(cls) == {"A", "B", "x", "y", "z", "Inner", "m", "os", "L", "T"}
+    assert class_body_names(cls) == {
+        *("A", "B", "x", "y", "z", "Inner", "m", "os", "L", "T", "F", "W"),
+    }
 
 
 def test_an_annotation_alone_binds_no_name() -> None:
