@@ -270,22 +270,26 @@ def _requirements(
         return ()
     found: set[str] = set()
     hashed: tuple[int, int] | None = None
-    for number, raw in _logical_lines(text):
+    for raw, pieces in _logical_lines(text):
         # pip's comment rule: `#` at the start or after whitespace ends the line
         line = _COMMENT.sub("", raw).strip()
         if not line:
             continue
-        col = raw.index(line[0]) + 1
+        number, col = _located(pieces, raw.index(line[0]))
         bad = _CONTROL.search(line)
         if bad is not None:
-            col = raw.index(bad.group()) + 1
+            bad_line, bad_col = _located(pieces, raw.index(bad.group()))
             errors.append(
-                Diagnostic("requirements.txt", number, col, "control character in a requirement")
+                Diagnostic(
+                    "requirements.txt", bad_line, bad_col, "control character in a requirement"
+                )
             )
             continue
-        requirement = _HASH_OPTION.sub("", line).strip()
+        requirement = _HASH_OPTION.sub("", f" {line}").strip()
         if requirement != line and hashed is None:
             hashed = (number, col)
+        if not requirement:
+            continue  # hashes without a requirement: pip ignores them too, with a warning
         problem = _requirement_problem(requirement)
         if problem is not None:
             errors.append(Diagnostic("requirements.txt", number, col, problem))
@@ -305,29 +309,41 @@ def _requirements(
     return tuple(sorted(found))
 
 
-def _logical_lines(text: str) -> list[tuple[int, str]]:
-    """``(first line number, text)`` of each logical line, as pip joins them: a line ending in
-    a backslash (one not starting with a comment) goes on on the next, the backslash dropped;
-    a comment line ends the joined line."""
-    out: list[tuple[int, str]] = []
+# Where each physical line of a logical one starts: (offset in the joined text, line
+# number, columns dropped from its start).
+_Pieces = list[tuple[int, int, int]]
+
+
+def _logical_lines(text: str) -> list[tuple[str, _Pieces]]:
+    """Each logical line with where its pieces come from, as pip joins lines: a line ending
+    in a backslash (one not starting with a comment) goes on on the next, the backslashes
+    around it dropped; a comment line ends the joined line."""
+    out: list[tuple[str, _Pieces]] = []
     joined: list[str] = []
-    first = 0
+    pieces: _Pieces = []
+    length = 0
     for number, raw in enumerate(text.splitlines(), start=1):
         starts_comment = _COMMENT.match(raw) is not None
         if raw.endswith("\\") and not starts_comment:
-            if not joined:
-                first = number
-            joined.append(raw.strip("\\"))
+            piece = raw.strip("\\")
+            pieces.append((length, number, len(raw) - len(raw.lstrip("\\"))))
+            joined.append(piece)
+            length += len(piece)
             continue
-        if joined:
-            joined.append(" " + raw if starts_comment else raw)
-            out.append((first, "".join(joined)))
-            joined = []
-        else:
-            out.append((number, raw))
+        piece = " " + raw if joined and starts_comment else raw
+        pieces.append((length, number, len(raw) - len(piece)))
+        joined.append(piece)
+        out.append(("".join(joined), pieces))
+        joined, pieces, length = [], [], 0
     if joined:
-        out.append((first, "".join(joined)))
+        out.append(("".join(joined), pieces))
     return out
+
+
+def _located(pieces: _Pieces, offset: int) -> tuple[int, int]:
+    """Line and column (1-based) of ``offset`` in a logical line."""
+    start, number, dropped = next(p for p in reversed(pieces) if p[0] <= offset)
+    return number, offset - start + dropped + 1
 
 
 # `--hash=sha256:...` or `--hash sha256:...` after a requirement

@@ -518,15 +518,19 @@ def _class_attrs(cls: cst.ClassDef) -> dict[str, cst.BaseExpression]:
 
 
 def _is_response_subclass(
-    folder: _Folder, qual: str, seen: frozenset[str] = frozenset()
+    folder: _Folder,
+    qual: str,
+    targets: frozenset[str] = RESPONSE_CLASSES,
+    seen: frozenset[str] = frozenset(),
 ) -> bool | None:
-    """Whether ``qual`` is a Response class: one of fastapi's or starlette's, or a class of
-    the pipeline folder (any of its modules, re-exports followed) deriving from one. None
-    when only importing it could tell: a class from outside the folder (a shared library,
-    ``sse_starlette``), or a folder class deriving from one, unless its module is known to
-    hold no Response (``NO_RESPONSE_MODULES``)."""
+    """Whether ``qual`` is one of ``targets`` (fastapi's and starlette's Response classes) or
+    a class of the pipeline folder (any of its modules, re-exports followed) deriving from
+    one. None when only importing it could tell: a name from outside the folder (a shared
+    library, ``sse_starlette``, a Response class of fastapi or starlette not listed) unless
+    its module is known to hold no Response (``NO_RESPONSE_MODULES``), a folder name that is
+    no class statement (``X = lib.Thing``), or a folder class with such a base."""
     qual = _origin(folder, qual)  # re-exports followed
-    if qual in RESPONSE_CLASSES:
+    if qual in targets:
         return True
     if qual in seen:
         return False
@@ -535,19 +539,21 @@ def _is_response_subclass(
         known = any(
             module_name == m or module_name.startswith(f"{m}.") for m in NO_RESPONSE_MODULES
         )
-        return False if known or module_name.split(".")[0] in ("fastapi", "starlette") else None
+        return False if known else None
     module_name, _, name = qual.rpartition(".")
     module = folder.module(module_name or ".")
     cls = module.scope.classes.get(name) if module is not None else None
     if module is None or cls is None:
-        return False
+        return None
     scope = module.scope
     unknown = False
     for base in cls.bases:
         base_qual = qualname_of(scope, base.value)
-        if base_qual is None:
-            continue
-        found = _is_response_subclass(folder, base_qual, seen | {qual})
+        found = (
+            None
+            if base_qual is None
+            else _is_response_subclass(folder, base_qual, targets, seen | {qual})
+        )
         if found:
             return True
         unknown |= found is None
@@ -577,11 +583,12 @@ def _warn_if_event_source(
     """FastAPI (0.135 and newer) streams a route whose response class is its
     EventSourceResponse by iterating the endpoint as a generator of events; Hayhooks' endpoint,
     like the service's, returns the wrapper's Response instead, so every request fails."""
-    if qual is not None and func.returns is not None and _origin(folder, qual) in EVENT_SOURCE:
+    if func.returns is not None and qual and _is_response_subclass(folder, qual, EVENT_SOURCE):
         source.warn(
             func.returns,
-            f"'{func.name.value}' returns FastAPI's EventSourceResponse: FastAPI then expects "
-            "the route to yield events, so every request fails (in Hayhooks too); return an "
+            f"'{func.name.value}' returns FastAPI's EventSourceResponse (or a subclass): FastAPI "
+            "then expects"
+            " the route to yield events, so every request fails (in Hayhooks too); return an "
             "SSEStream, or a Generator of 'data: ...' chunks",
         )
 

@@ -263,6 +263,7 @@ def _route_view(
         reserved={"wrapper", "exc", "result", "run_req", "request", "register", "app"}
     )
     table.reserved |= {"dependencies", request_class, response_class, f"{pipeline.ident}_run"}
+    table.reserved.add("RETURNS_RESPONSE")
     own = [
         ("collections.abc", "Sequence"),
         ("fastapi", "FastAPI"),
@@ -274,7 +275,11 @@ def _route_view(
     if json_like:
         own += [("typing", "Any"), (f"{service.package}.runtime", "as_response")]
     if kind is ReturnKind.IMPORTED:
-        own.append((f"{service.package}.runtime", "response_options"))
+        own += [
+            (f"{service.package}.runtime", "is_response_class"),
+            (f"{service.package}.runtime", "response_options"),
+            (f"{service.package}.runtime", "passthrough"),
+        ]
     if not json_like:
         own += [("starlette.responses", "Response"), (f"{service.package}.runtime", "passthrough")]
     if not (run.is_async or run.is_generator):

@@ -53,6 +53,19 @@ WRAPPERS = {
         """
         return Answer(text=text.upper())
 ''',
+    # annotated as the library's Response, returning a plain value: Hayhooks hands it to the
+    # response class (CSVResponse("a,b\n")), so must the service
+    "raw": HEAD.format(imports="from extlib import CSVResponse")
+    + '''    def run_api(self) -> CSVResponse:
+        """A plain value under a Response annotation."""
+        return "a,b\\n"
+''',
+    # an alias of the module, not a class statement: only importing it tells
+    "alias": HEAD.format(imports="import extlib\n\nCSV = extlib.CSVResponse")
+    + '''    def run_api(self) -> CSV:
+        """The library's Response under another name."""
+        return CSV("x\\n")
+''',
     "tsv": HEAD.format(
         imports="import extlib\n\n\nclass TSVResponse(extlib.CSVResponse):\n"
         '    media_type = "text/tab-separated-values"'
@@ -70,6 +83,8 @@ REQUESTS = [
     ("/answer/run", {"text": "hi"}),
     ("/answer/run", {}),
     ("/tsv/run", {}),
+    ("/raw/run", {}),
+    ("/alias/run", {}),
 ]
 
 
@@ -80,7 +95,7 @@ def test_classes_of_a_shared_library(tmp_path: Path) -> None:
         (tmp_path / "wrappers" / name).mkdir(parents=True)
         (tmp_path / "wrappers" / name / "pipeline_wrapper.py").write_text(source, "utf-8")
     out = build_service(tmp_path / "wrappers", tmp_path / "service")
-    for name in ("csv", "answer", "tsv"):
+    for name in WRAPPERS:
         assert "**response_options(" in (out / "app" / "routes" / f"{name}.py").read_text()
     env = {"HAYHOOKS_ADDITIONAL_PYTHON_PATH": str(tmp_path / "lib")}
     with (
@@ -94,12 +109,14 @@ def test_classes_of_a_shared_library(tmp_path: Path) -> None:
             diffs += compare_responses(f"POST {path} {body}", r_h, r_g)
         # what the runtime decision gave: the library's media types, and JSON for the model
         paths = generated.openapi["paths"]
-        runs = {
-            p: paths[p]["post"]["responses"]["200"] for p in ("/csv/run", "/tsv/run", "/answer/run")
-        }
+        runs = {p: paths[p]["post"]["responses"]["200"] for p in paths if p.endswith("/run")}
         assert list(runs["/csv/run"]["content"]) == ["text/csv"]
         assert list(runs["/tsv/run"]["content"]) == ["text/tab-separated-values"]
         assert list(runs["/answer/run"]["content"]) == ["application/json"]
+        assert list(runs["/raw/run"]["content"]) == list(runs["/alias/run"]["content"])
+        assert list(runs["/raw/run"]["content"]) == ["text/csv"]
+        raw = generated.client.post("/raw/run", json={})
+        assert (raw.status_code, raw.text) == (200, "a,b\n")
         csv = generated.client.post("/csv/run", json={})
         assert (csv.headers["content-type"], csv.text) == (
             "text/csv; charset=utf-8",

@@ -609,6 +609,12 @@ def test_output_paths_no_folder_can_be_made_at_are_usage_errors(
             (1, 1, "'--config-settings': pip's per-requirement options cannot go"),
         ),
         (b"ok\n\nbad==1 -e x\n", (3, 1, "'-e': pip's per-requirement options")),
+        # located on the physical line of a continued one
+        (
+            b"certifi==1 \\\n    --hash=sha256:aa \\\n    --hash=sha256:b\x01b\n",
+            (3, 20, "control character in a requirement"),
+        ),
+        (b"\\\nfoo bar\n", (2, 1, r"not a requirement \(PEP 508\)")),
     ],
 )
 def test_requirements_txt_problems_are_located(
@@ -844,6 +850,9 @@ certifi==2024.8.30 \\
 requests==2.32.3 ; python_version >= "3.8" \\
     --hash=sha256:70761cfe03c773ceb22aa2f671b4757976145175cdfca038c02654d061d6dcc6
     # via -r requirements.in
+idna==3.10 \\
+    # a comment line ends the joined line; pip ignores the hash left alone after it
+    --hash=sha256:82fee1fc78add43492d3a1898bfa6d8a904cc97d8427f683ed8e798d07761aa0
 """
 
 
@@ -862,27 +871,33 @@ def test_requirements_from_pip_compile_lose_their_hashes_with_one_warning(
     ], run
     pyproject = (tmp_path / "out" / "pyproject.toml").read_text()
     assert '"certifi==2024.8.30",' in pyproject and "sha256" not in pyproject
+    assert '"idna==3.10",' in pyproject
     assert '"requests==2.32.3 ; python_version >= \\"3.8\\"",' in pyproject
 
 
-def test_fastapis_event_source_response_is_a_located_warning(tmp_path: Path) -> None:
-    source = wrapper(
-        "self",
-        " -> EventSourceResponse",
-        head="from fastapi.responses import EventSourceResponse\n",
-        body="return EventSourceResponse(iter(['data: x\\n\\n']))",
-    )
+@pytest.mark.parametrize(
+    ("head", "returns"),
+    [
+        ("from fastapi.responses import EventSourceResponse\n", "EventSourceResponse"),
+        ("from fastapi import sse\nclass MySSE(sse.EventSourceResponse): ...\n", "MySSE"),
+    ],
+)
+def test_fastapis_event_source_response_is_a_located_warning(
+    tmp_path: Path, head: str, returns: str
+) -> None:
+    source = wrapper("self", f" -> {returns}", head=head, body=f"return {returns}(iter([]))")
+    line = 8 + head.count("\n")
     write_tree(tmp_path / WRAPPERS, {f"p/{PW}": source})
     run = cli("build", WRAPPERS, "-o", "out", cwd=tmp_path)
     assert run.code == 0, run
     assert_no_traceback(run)
     assert [line for line in run.stderr.splitlines() if "warning:" in line] == [
-        f"{WRAPPERS}/p/{PW}:9:26: warning: 'run_api' returns FastAPI's EventSourceResponse: "
-        "FastAPI then expects the route to yield events, so every request fails (in Hayhooks "
-        "too); return an SSEStream, or a Generator of 'data: ...' chunks"
+        f"{WRAPPERS}/p/{PW}:{line}:26: warning: 'run_api' returns FastAPI's EventSourceResponse "
+        "(or a subclass): FastAPI then expects the route to yield events, so every request "
+        "fails (in Hayhooks too); return an SSEStream, or a Generator of 'data: ...' chunks"
     ], run
     route = (tmp_path / "out" / "app" / "routes" / "p.py").read_text()
-    assert "response_class=EventSourceResponse," in route  # as Hayhooks registers it
+    assert f"response_class={returns}," in route  # as Hayhooks registers it
 
 
 def test_a_yaml_pipeline_is_skipped_with_a_located_warning(tmp_path: Path) -> None:

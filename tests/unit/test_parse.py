@@ -120,12 +120,14 @@ def test_async_wins_and_response_subclass_is_classified() -> None:
             "EventSourceResponse",
             ReturnKind.RESPONSE,
         ),
-        # known to hold no Response: the standard library, pydantic, Haystack, fastapi's own
+        # known to hold no Response: the standard library, pydantic, Haystack
         ("import datetime\n", "datetime.date", ReturnKind.JSON),
         ("from pydantic import BaseModel as Thing\n", "Thing", ReturnKind.JSON),
         ("from haystack.dataclasses import Document\n", "Document", ReturnKind.JSON),
-        ("from fastapi import UploadFile\n", "UploadFile", ReturnKind.JSON),
-        # anything else from outside the folder: only importing it tells
+        # anything else from outside the folder (fastapi's unlisted names too, such as
+        # starlette.staticfiles.FileResponse): only importing it tells
+        ("from fastapi import UploadFile\n", "UploadFile", ReturnKind.IMPORTED),
+        ("from starlette.staticfiles import FileResponse as F\n", "F", ReturnKind.IMPORTED),
         ("from mylib import Thing\n", "Thing", ReturnKind.IMPORTED),
         ("import mylib.sub\n", "mylib.sub.Thing", ReturnKind.IMPORTED),
         ("from mylib import Thing\n", "'Thing'", ReturnKind.IMPORTED),
@@ -136,6 +138,9 @@ def test_async_wins_and_response_subclass_is_classified() -> None:
         ("from mylib import Base\nclass Local(Base): ...\n", "Local", ReturnKind.IMPORTED),
         ("from pydantic import BaseModel\nclass Local(BaseModel): ...\n", "Local", ReturnKind.JSON),
         ("class Local: ...\n", "Local", ReturnKind.JSON),
+        # an alias is no class statement; a base that is a call cannot be read
+        ("import mylib\nAlias = mylib.Thing\n", "Alias", ReturnKind.IMPORTED),
+        ("import mylib\nclass Local(mylib.make()): ...\n", "Local", ReturnKind.IMPORTED),
         (
             "from mylib import Base\nclass Local(Base, FileResponse): ...\n",
             "Local",

@@ -575,11 +575,16 @@ def passthrough(result: Any) -> Response:
     return cast(Response, result) if response is None else response
 
 
-def response_options(annotation: object, model: type) -> dict[str, Any]:
-    """``add_api_route`` options for a return annotation naming a class from outside the
-    pipeline folder: as Hayhooks decides, a Response subclass is the route's response class
-    with no response model (the returned Response is passed through), anything else is
-    JSON under ``result`` (``model``)."""
-    if isinstance(annotation, type) and issubclass(annotation, Response):
+def is_response_class(annotation: object) -> bool:
+    """Whether a return annotation is a Response class, as Hayhooks tells (a class, and a
+    subclass of starlette's Response): for classes from outside the pipeline folder."""
+    return isinstance(annotation, type) and issubclass(annotation, Response)
+
+
+def response_options(is_response: bool, annotation: Any, model: type) -> dict[str, Any]:
+    """``add_api_route`` options for such a return annotation: a Response class is the
+    route's response class with no response model (what the wrapper returns is passed
+    through), anything else is JSON under ``result`` (``model``)."""
+    if is_response:
         return {"response_model": None, "response_class": annotation}
     return {"response_model": model}

@@ -9,9 +9,21 @@ from fastapi.params import Depends
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.pipelines.derived.pipeline_wrapper import NotedUsage, PipelineWrapper
-from app.runtime import as_response, pipeline_failed, response_options, run_sync
+from app.runtime import (
+    as_response,
+    is_response_class,
+    passthrough,
+    pipeline_failed,
+    response_options,
+    run_sync,
+)
 
 wrapper = PipelineWrapper()
+# `NotedUsage` is, or derives from, a class from outside the pipeline folder, which
+# hayhooks-gen reads without importing: whether it is a Response class (passed through, as
+# the route's response class) or a JSON type (under `result`) is decided here, when this
+# module is imported, as Hayhooks decides it.
+RETURNS_RESPONSE = is_response_class(NotedUsage)
 
 
 class derivedRunRequest(BaseModel):
@@ -29,6 +41,8 @@ async def derived_run(
 ) -> Any:
     try:
         result = await run_sync(wrapper.run_api, note=run_req.note)
+        if RETURNS_RESPONSE:
+            return passthrough(result)  # the wrapper's Response, untouched
         return as_response(result) or derivedRunResponse(result=result)
     except HTTPException:
         raise
@@ -44,10 +58,7 @@ def register(app: FastAPI, dependencies: Sequence[Depends]) -> None:
         methods=["POST"],
         name="derived_run",
         tags=["pipelines"],
-        # `NotedUsage` is, or derives from, a class from outside the pipeline folder, which
-        # hayhooks-gen reads without importing: a Response subclass gets response_class= and
-        # no model, anything else this JSON model, decided here as Hayhooks decides it.
-        **response_options(NotedUsage, derivedRunResponse),
+        **response_options(RETURNS_RESPONSE, NotedUsage, derivedRunResponse),
         description="A model of this folder deriving from an installed package's model.",
         dependencies=dependencies,
     )

@@ -10,9 +10,21 @@ from openai.types import CompletionUsage
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.pipelines.usage.pipeline_wrapper import PipelineWrapper
-from app.runtime import as_response, pipeline_failed, response_options, run_sync
+from app.runtime import (
+    as_response,
+    is_response_class,
+    passthrough,
+    pipeline_failed,
+    response_options,
+    run_sync,
+)
 
 wrapper = PipelineWrapper()
+# `CompletionUsage` is, or derives from, a class from outside the pipeline folder, which
+# hayhooks-gen reads without importing: whether it is a Response class (passed through, as
+# the route's response class) or a JSON type (under `result`) is decided here, when this
+# module is imported, as Hayhooks decides it.
+RETURNS_RESPONSE = is_response_class(CompletionUsage)
 
 
 class usageRunRequest(BaseModel):
@@ -30,6 +42,8 @@ async def usage_run(
 ) -> Any:
     try:
         result = await run_sync(wrapper.run_api, prompt_tokens=run_req.prompt_tokens)
+        if RETURNS_RESPONSE:
+            return passthrough(result)  # the wrapper's Response, untouched
         return as_response(result) or usageRunResponse(result=result)
     except HTTPException:
         raise
@@ -45,10 +59,7 @@ def register(app: FastAPI, dependencies: Sequence[Depends]) -> None:
         methods=["POST"],
         name="usage_run",
         tags=["pipelines"],
-        # `CompletionUsage` is, or derives from, a class from outside the pipeline folder, which
-        # hayhooks-gen reads without importing: a Response subclass gets response_class= and
-        # no model, anything else this JSON model, decided here as Hayhooks decides it.
-        **response_options(CompletionUsage, usageRunResponse),
+        **response_options(RETURNS_RESPONSE, CompletionUsage, usageRunResponse),
         description="Token counts, as a pydantic model of an installed package.",
         dependencies=dependencies,
     )
