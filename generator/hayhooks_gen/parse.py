@@ -51,6 +51,7 @@ from hayhooks_gen.rewrite import mentions_hayhooks, rewrite_imports
 from hayhooks_gen.scope import (
     ABOVE_FOLDER,
     ModuleScope,
+    OwnScopeVisitor,
     class_body_names,
     collect_scope,
     relative_module,
@@ -374,20 +375,7 @@ def _members(
     return out
 
 
-class _OwnScopeVisitor(cst.CSTVisitor):
-    """Visits a function's own body: nested functions, lambdas and classes are not entered."""
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False
-
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        return False
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        return False
-
-
-class _SelfAssignments(_OwnScopeVisitor):
+class _SelfAssignments(OwnScopeVisitor):
     """``self.<run method> = ...`` in the visited function itself (not in nested scopes)."""
 
     def __init__(self) -> None:
@@ -648,7 +636,7 @@ def _return_kind(folder: _Folder, qual: str | None, subscripted: bool) -> Return
     return ReturnKind.IMPORTED if response is None and not subscripted else ReturnKind.JSON
 
 
-class _YieldFinder(_OwnScopeVisitor):
+class _YieldFinder(OwnScopeVisitor):
     """Finds a ``yield`` of the visited function itself (not of a nested scope)."""
 
     def __init__(self) -> None:

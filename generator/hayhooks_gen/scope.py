@@ -236,23 +236,27 @@ def collect_scope(module: cst.Module, module_name: str, *, is_package: bool = Fa
     return scope
 
 
-class _ExpressionBindings(cst.CSTVisitor):
-    """Names module-level code binds inside expressions (``(K := 1)``, in comprehensions
-    too) and ``match`` patterns (``case K:``, ``case [*K]``, ``case {**K}``, ``as K``);
-    function and class bodies and lambdas are scopes of their own."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.names: set[str] = set()
+class OwnScopeVisitor(cst.CSTVisitor):
+    """Visits one scope's own code: nested functions, lambdas and classes are scopes of
+    their own and are not entered."""
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
         return False
 
     def visit_ClassDef(self, node: cst.ClassDef) -> bool:
         return False
 
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        return False
+
+class _ExpressionBindings(OwnScopeVisitor):
+    """Names module-level code binds inside expressions (``(K := 1)``, in comprehensions
+    too) and ``match`` patterns (``case K:``, ``case [*K]``, ``case {**K}``, ``as K``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: set[str] = set()
 
     def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
         self.names.update(_target_names(node.target))
