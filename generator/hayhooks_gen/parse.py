@@ -575,9 +575,8 @@ def _warn_if_event_source(
         source.warn(
             func.returns,
             f"'{func.name.value}' returns FastAPI's EventSourceResponse (or a subclass): FastAPI "
-            "then expects"
-            " the route to yield events, so every request fails (in Hayhooks too); return an "
-            "SSEStream, or a Generator of 'data: ...' chunks",
+            "then expects the route to yield events, so every request fails (in Hayhooks too); "
+            "return an SSEStream, or a Generator of 'data: ...' chunks",
         )
 
 

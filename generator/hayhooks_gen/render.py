@@ -262,8 +262,13 @@ def _route_view(
     table = ImportTable(
         reserved={"wrapper", "exc", "result", "run_req", "request", "register", "app"}
     )
-    table.reserved |= {"dependencies", request_class, response_class, f"{pipeline.ident}_run"}
-    table.reserved.add("RETURNS_RESPONSE")
+    table.reserved |= {
+        "dependencies",
+        "RETURNS_RESPONSE",
+        request_class,
+        response_class,
+        f"{pipeline.ident}_run",
+    }
     own = [
         ("collections.abc", "Sequence"),
         ("fastapi", "FastAPI"),
