@@ -54,6 +54,7 @@ from hayhooks_gen.scope import (
     OwnScopeVisitor,
     class_body_names,
     collect_scope,
+    names_type_checking,
     relative_module,
 )
 
@@ -992,9 +993,8 @@ def _module_name(relpath: str) -> str:
 
 
 def _is_type_checking(test: ast.expr) -> bool:
-    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
-    )
+    """As ``scope.is_type_checking`` decides it for the libcst tree of the same module."""
+    return names_type_checking(ast.unparse(test))
 
 
 @dataclass

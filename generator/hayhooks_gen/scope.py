@@ -120,8 +120,14 @@ def _in_loops(body: Sequence[cst.CSTNode]) -> set[int]:
 
 def is_type_checking(test: cst.BaseExpression) -> bool:
     """``TYPE_CHECKING`` or ``typing.TYPE_CHECKING``: a block that never runs."""
-    chain = dotted(test)
-    return chain is not None and chain.split(".")[-1] == "TYPE_CHECKING"
+    return names_type_checking(dotted(test))
+
+
+def names_type_checking(text: str | None) -> bool:
+    """Whether ``text``, the source of an ``if`` test, is ``TYPE_CHECKING`` or a dotted name
+    ending in it (``typing.TYPE_CHECKING``); a block under any other test may run."""
+    parts = (text or "").split(".")
+    return parts[-1] == "TYPE_CHECKING" and all(part.isidentifier() for part in parts)
 
 
 def _typing_only(body: Sequence[cst.CSTNode]) -> set[int]:

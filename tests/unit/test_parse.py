@@ -767,6 +767,20 @@ def test_imports_under_type_checking_never_run(block: str) -> None:
     assert problems == [] and pipeline is not None
 
 
+@pytest.mark.parametrize("module", ["pipeline_wrapper.py", "helper.py"])
+def test_a_test_that_only_ends_in_type_checking_may_run(module: str) -> None:
+    # `flags().TYPE_CHECKING` is not a name the generator can read: its block may run, so the
+    # import above the folder in it is refused, in the wrapper as in a helper it imports.
+    block = "from .settings import flags\n\nif flags().TYPE_CHECKING:\n    from ..shared import T\n"
+    wrapper = COMPILES.format(imports="from . import helper", tail="")
+    files = {"pipeline_wrapper.py": wrapper, "helper.py": "", "settings.py": "flags = dict\n"}
+    files[module] = block + files[module]
+    _, problems = _parse_folder(files)
+    assert [(p.path, p.line, p.message) for p in problems] == [
+        (f"p/{module}", 4, "relative import goes above the pipeline folder")
+    ]
+
+
 @pytest.mark.parametrize(
     ("types_module", "annotation"),
     [
