@@ -992,11 +992,6 @@ def _module_name(relpath: str) -> str:
     return "." + relpath.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
 
 
-def _is_type_checking(test: ast.expr) -> bool:
-    """As ``scope.is_type_checking`` decides it for the libcst tree of the same module."""
-    return names_type_checking(ast.unparse(test))
-
-
 @dataclass
 class _Imports:
     """What a module imports when it runs (imports outside any function body)."""
@@ -1016,7 +1011,7 @@ def _module_level_imports(tree: ast.Module, package: tuple[str, ...]) -> _Import
         node = pending.pop()
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
             continue
-        if isinstance(node, ast.If) and _is_type_checking(node.test):
+        if isinstance(node, ast.If) and names_type_checking(ast.unparse(node.test)):
             pending.extend(node.orelse)  # the body never runs
             continue
         pending.extend(ast.iter_child_nodes(node))
