@@ -13,6 +13,7 @@ import math
 import signal
 import sys
 import time
+import unicodedata
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -112,9 +113,25 @@ SERVICE_IMPORTS = frozenset(
 )
 
 
+# Top-level names of the service folder that are not the package's to take: the generated
+# tests/, and what the generated .dockerignore leaves out of the image.
+RESERVED_PACKAGES = frozenset({"tests", "build", "dist", "__pycache__"})
+
+
 def _package(name: str) -> str:
     if not name.isidentifier() or keyword.iskeyword(name):
         _fail(f"error: --package {name!r} is not a Python identifier")
+    normal = unicodedata.normalize("NFKC", name)
+    if normal != name:  # the folder is written as given; ``import`` looks for the NFKC form
+        _fail(
+            f"error: --package {name!r} is not the name Python imports it by: Python reads "
+            f"identifiers in NFKC form, {normal!r}"
+        )
+    if name in RESERVED_PACKAGES:
+        _fail(
+            f"error: --package {name!r} is a folder the service uses otherwise (its tests/, or "
+            "one its .dockerignore leaves out of the image)"
+        )
     if name in sys.stdlib_module_names or name in SERVICE_IMPORTS:
         _fail(f"error: --package {name!r} would shadow the module the service imports by that name")
     return name

@@ -666,6 +666,8 @@ def check(out: Path, output: Output) -> Drift:
     if out.is_dir():
         _refuse_symlinks(out, [MANIFEST])  # as ``plan``: before the manifest is read through it
     previous = read_manifest(out) if out.is_dir() else None
+    if previous is not None:
+        _refuse_other_package(out, previous, output.service.package)
     if out.is_dir():
         _refuse_symlinks(out, _touched_paths(out, output, previous.files if previous else {}))
     missing: list[str] = []

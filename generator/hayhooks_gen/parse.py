@@ -665,6 +665,23 @@ def _docstring(func: cst.FunctionDef) -> docstring_parser.Docstring:
     return docstring_parser.parse(text)
 
 
+# Decorators that make a run method no instance method (README, Deliberate differences); a
+# ``@property`` one was served as a route that called the property's value.
+_NOT_INSTANCE_METHOD = {
+    "builtins.staticmethod": "@staticmethod",
+    "builtins.classmethod": "@classmethod",
+    "builtins.property": "@property",
+    "functools.cached_property": "@cached_property",
+}
+
+
+def _not_an_instance_method(scope: ModuleScope, func: cst.FunctionDef) -> cst.Decorator | None:
+    for decorator in func.decorators:
+        if qualname_of(scope, decorator.decorator) in _NOT_INSTANCE_METHOD:
+            return decorator
+    return None
+
+
 def _method(
     folder: _Folder,
     home: _Module,
@@ -683,6 +700,24 @@ def _method(
     params: list[Param] = []
     wants_headers = False
     p = func.params
+    decorator = _not_an_instance_method(scope, func)
+    if decorator is not None:
+        word = _NOT_INSTANCE_METHOD[qualname_of(scope, decorator.decorator) or ""]
+        source.report(
+            decorator,
+            f"'{func.name.value}' must be an instance method taking 'self' first, not a {word}",
+        )
+        return Method(
+            name=func.name.value,
+            is_async=func.asynchronous is not None,
+            params=(),
+            returns=None,
+            return_kind=None,
+            return_description=None,
+            short_description=None,
+            wants_headers=False,
+            is_generator=False,
+        )
     if isinstance(p.star_arg, cst.Param):
         # Hayhooks makes it a required field and passes it by keyword, which Python refuses:
         # every request would fail with a 500.
@@ -692,12 +727,13 @@ def _method(
             "parameters by name, never positionally; declare each one",
         )
     positional = [*p.posonly_params, *p.params]
-    if positional and positional[0].name.value == "self":
-        positional = positional[1:]  # self may be positional-only: it is never in the body
-    else:
+    if not positional or positional[0].name.value != "self":
         source.report(
             func.name, f"'{func.name.value}' must be an instance method taking 'self' first"
         )
+    # The first parameter is bound to the instance whatever its name (and may be
+    # positional-only): never a request field, so never reported as one.
+    positional = positional[1:]
     posonly = {id(param) for param in p.posonly_params}
     for param in positional:
         if id(param) in posonly:

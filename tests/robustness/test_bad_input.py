@@ -108,6 +108,22 @@ def _sig(case_id: str, source: str, line: int, col: int, message: str) -> Case:
     return Case(case_id, {f"p/{PW}": source}, (Expected(f"p/{PW}", line, col, message),))
 
 
+def _decorated(decorator: str, signature: str, returns: str = " -> dict") -> str:
+    """A wrapper whose ``run_api`` carries ``decorator`` on line 8 (column 5); def on line 9."""
+    return wrapper(signature, returns).replace(
+        "    def run_api(", f"    {decorator}\n    def run_api("
+    )
+
+
+NOT_AN_INSTANCE_METHOD = {
+    "staticmethod": _decorated("@staticmethod", "query: str"),
+    "classmethod": _decorated("@classmethod", "cls, query: str"),
+    # built: every request called the property's value, a str (Hayhooks refuses it)
+    "property": _decorated("@property", "self", " -> str"),
+    "cached_property": "from functools import cached_property\n"
+    + _decorated("@cached_property", "self", " -> str"),
+}
+
 NOT_A_THING_COL = "from hayhooks import BasePipelineWrapper, NotAThing".index("NotAThing") + 1
 
 CASES = [
@@ -151,6 +167,16 @@ CASES = [
         8,
         9,
         r"must be an instance method taking 'self' first",
+    ),
+    *(
+        _sig(
+            f"{word}_run_api",
+            source,
+            8 + source.startswith("from functools"),
+            5,
+            rf"'run_api' must be an instance method taking 'self' first, not a @{word}",
+        )
+        for word, source in NOT_AN_INSTANCE_METHOD.items()
     ),
     _sig(
         "unresolved_annotation",
@@ -367,6 +393,21 @@ def test_bad_input_is_located_and_writes_nothing(
     assert_same_tree(before, snapshot(out))
 
 
+@pytest.mark.parametrize(
+    "source",
+    [wrapper("this, query: str"), NOT_AN_INSTANCE_METHOD["classmethod"]],
+    ids=["first_parameter_named_otherwise", "classmethod"],
+)
+def test_a_run_method_that_is_no_instance_method_is_one_error(tmp_path: Path, source: str) -> None:
+    # The first parameter was also reported as an unannotated request field.
+    write_tree(tmp_path / WRAPPERS, {f"p/{PW}": source})
+    run = cli("build", WRAPPERS, "-o", "out", cwd=tmp_path)
+    assert run.code == 2, run
+    errors = error_lines(run.stderr)
+    assert len(errors) == 1, run
+    assert "must be an instance method taking 'self' first" in errors[0]["message"], run
+
+
 def test_bad_input_into_missing_out_creates_nothing(tmp_path: Path) -> None:
     write_tree(tmp_path / WRAPPERS, {f"p/{PW}": wrapper("self, q")})
     run = cli("build", WRAPPERS, "-o", "out", cwd=tmp_path)
@@ -558,6 +599,13 @@ def test_output_path_that_is_a_file_is_a_usage_error(tmp_path: Path) -> None:
         ("--package", "class", "is not a Python identifier"),
         ("--package", "fastapi", "would shadow the module the service imports by that name"),
         ("--package", "json", "would shadow the module the service imports by that name"),
+        # the folder was written as given, but Python imports identifiers in NFKC form
+        ("--package", "\ufb01app", "Python reads identifiers in NFKC form, 'fiapp'"),
+        ("--package", "e\u0301", "Python reads identifiers in NFKC form, '\u00e9'"),
+        # merged into the generated tests/, or left out of the image by .dockerignore
+        ("--package", "tests", "is a folder the service uses otherwise"),
+        ("--package", "__pycache__", "is a folder the service uses otherwise"),
+        ("--package", "build", "is a folder the service uses otherwise"),
         ("--name", "x\ny", "is not a project name"),
         ("--name", "-x", "is not a project name"),
     ],
@@ -808,13 +856,15 @@ def test_an_out_inside_wrappers_is_refused(tmp_path: Path, command: str, out: st
     assert_same_tree(before, snapshot(tmp_path))
 
 
-def test_another_package_for_a_built_out_is_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize("command", ["build", "check"])
+def test_another_package_for_a_built_out_is_refused(tmp_path: Path, command: str) -> None:
+    # check said "out of date" (exit 1) where build refuses (exit 2), as for every refusal.
     wrappers = wrappers_of(tmp_path / WRAPPERS, {"p": GOOD_WRAPPER})
     out = tmp_path / "out"
     build_ok(wrappers, out)
     (out / "app" / "hooks.py").write_text("# the user's hooks\n", encoding="utf-8")
     before = snapshot(out)
-    run = cli("build", wrappers, "-o", out, "--package", "svc")
+    run = cli(command, wrappers, "-o", out, "--package", "svc")
     assert run.code == 2, run
     assert "built with --package app" in run.stderr and "app/hooks.py" in run.stderr, run
     assert_no_traceback(run)
