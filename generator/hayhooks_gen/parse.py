@@ -21,6 +21,11 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from hayhooks_gen.diagnostics import BuildError, Diagnostic
 from hayhooks_gen.discover import WRAPPER_FILE, Discovery, PipelineSource
+from hayhooks_gen.folder_imports import (
+    missing_imports,
+    top_level_names,
+    unconditional_relative_imports,
+)
 from hayhooks_gen.model import (
     CHAT_METHODS,
     KNOWN_METHODS,
@@ -1090,9 +1095,35 @@ def _start_up_imports(pipeline: PipelineSource, imported: frozenset[str]) -> _St
         for relpath, content in pipeline.files
         if relpath.endswith(".py") and relpath != WRAPPER_FILE
     }
+    contents = dict(pipeline.files)
+    paths = frozenset(contents)
+
+    def tree_of(relpath: str) -> ast.Module | None:
+        return _python_reading(f"{pipeline.folder}/{relpath}", contents[relpath]).tree
+
+    def names_of(relpath: str) -> frozenset[str] | None:
+        reading = _python_reading(f"{pipeline.folder}/{relpath}", contents[relpath])
+        if reading.tree is None or reading.problem is not None:
+            return None  # refused on its own (_check_compiles)
+        return top_level_names(reading.tree, contents[relpath].decode("utf-8", "replace"))
+
+    problems: list[Diagnostic] = []
+
+    def check_imports(relpath: str, tree: ast.Module) -> None:
+        package = tuple(relpath.split("/")[:-1])
+        imports = unconditional_relative_imports(
+            tree, lambda node: relative_module(node.level, node.module, package)
+        )
+        problems.extend(
+            Diagnostic(f"{pipeline.folder}/{relpath}", missing.line, missing.col, missing.message)
+            for missing in missing_imports(imports, paths, names_of)
+        )
+
+    wrapper_tree = tree_of(WRAPPER_FILE) if WRAPPER_FILE in contents else None
+    if wrapper_tree is not None:
+        check_imports(WRAPPER_FILE, wrapper_tree)
     seen = set(imported)
     pending = sorted(imported)
-    problems: list[Diagnostic] = []
     packages: dict[str, tuple[str, int, int]] = {}
     while pending:
         entry = files.get(pending.pop())
@@ -1103,6 +1134,7 @@ def _start_up_imports(pipeline: PipelineSource, imported: frozenset[str]) -> _St
         tree = _python_reading(path, content).tree
         if tree is None:
             continue  # refused on its own (_check_compiles)
+        check_imports(relpath, tree)
         found = _module_level_imports(tree, tuple(relpath.split("/")[:-1]))
         problems.extend(
             Diagnostic(path, n.lineno, n.col_offset + 1, ABOVE_FOLDER) for n in found.above

@@ -57,7 +57,11 @@ def test_both_refuse_to_start(case: str, tmp_path: Path) -> None:
 
 
 # Golden error cases the build refuses because Hayhooks 2.1.0 does not start on them either.
-HAYHOOKS_DOES_NOT_START = ("error_import_above_folder", "error_iterator_return")
+HAYHOOKS_DOES_NOT_START = (
+    "error_import_above_folder",
+    "error_iterator_return",
+    "error_missing_import",
+)
 
 
 @pytest.mark.parametrize("case", HAYHOOKS_DOES_NOT_START)

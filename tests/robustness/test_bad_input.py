@@ -231,6 +231,20 @@ CASES = [
         (Expected(f"p/{PW}", 1, None, r"'hayhooks' has no name 'NotAThing'"),),
     ),
     Case(
+        # built, then the service failed to start (Hayhooks fails to load it)
+        "import_of_a_name_the_folder_lacks",
+        {f"p/{PW}": "from .a import Missing\n" + GOOD_WRAPPER, "p/a.py": "X = 1\n"},
+        (Expected(f"p/{PW}", 1, 16, r"cannot import 'Missing' from '\.a': a\.py defines no"),),
+    ),
+    Case(
+        "import_of_a_module_the_folder_lacks",
+        {
+            f"p/{PW}": "from .helper import x\n" + GOOD_WRAPPER,
+            "p/helper.py": "from .nothere import x\n",
+        },
+        (Expected("p/helper.py", 1, 1, r"the pipeline folder has no module '\.nothere'"),),
+    ),
+    Case(
         "folder_name_with_dot",
         {f"my.pipe/{PW}": GOOD_WRAPPER},
         (Expected("my.pipe", 1, 1, r"invalid pipeline name 'my\.pipe'"),),

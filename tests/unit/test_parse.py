@@ -418,7 +418,7 @@ def test_a_base_outside_the_folder_is_a_warning_when_methods_are_found() -> None
         },
         # a name that re-exports itself
         {"a.py": "A = A\n"},
-        # no such module in the folder
+        # no such module in the folder: its import is an error of its own
         {},
     ],
 )
@@ -427,9 +427,11 @@ def test_unreadable_bases_inside_the_folder_end(files: dict[str, str]) -> None:
         {"pipeline_wrapper.py": SUBCLASS.format(imports="from .a import A", base="A"), **files}
     )
     assert pipeline is None
-    assert [d.message.split(" (")[0] for d in problems] == [
+    missing = [] if files else ["the pipeline folder has no module '.a': importing it fails"]
+    assert [d.message.split(" at start-up")[0].split(" (")[0] for d in problems] == [
+        *missing,
         "'PipelineWrapper' implements none of run_api, run_api_async, "
-        "run_chat_completion(_async), run_response(_async)"
+        "run_chat_completion(_async), run_response(_async)",
     ]
 
 
@@ -578,7 +580,7 @@ def test_a_module_nothing_imports_that_cannot_compile_is_a_warning(
         # helper.py imports the broken module: importing the wrapper runs it
         (
             "from .helper import greet",
-            {"helper.py": "from .broken import x\n", "broken.py": "return 1\n"},
+            {"helper.py": "from .broken import x\ngreet = x\n", "broken.py": "return 1\n"},
             "p/broken.py:1:1: error: syntax error: 'return' outside function",
         ),
         # through a package, one level up from it, and a module named in `from . import`
@@ -586,7 +588,7 @@ def test_a_module_nothing_imports_that_cannot_compile_is_a_warning(
             "from .sub.util import f",
             {
                 "sub/__init__.py": "",
-                "sub/util.py": "from .. import shared\n",
+                "sub/util.py": "from .. import shared\nf = shared\n",
                 "shared.py": "from . import broken\n",
                 "broken.py": "yield 1\n",
             },
@@ -598,7 +600,7 @@ def test_a_module_nothing_imports_that_cannot_compile_is_a_warning(
             {
                 "helper.py": "class A:\n    if True:\n        try:\n"
                 "            from .broken import x\n        except ImportError:\n"
-                "            pass\n",
+                "            pass\ngreet = A\n",
                 "broken.py": "x = 1 +\n",
             },
             "p/broken.py:1:8: error: syntax error: invalid syntax",
@@ -623,7 +625,7 @@ def test_a_module_the_wrapper_imports_through_others_must_compile(
         ),
         (
             {
-                "helper.py": "from .sub import util\n",
+                "helper.py": "from .sub import util\nX = util\n",
                 "sub/__init__.py": "",
                 "sub/util.py": "if True:\n    from ... import other\n",
             },
@@ -648,8 +650,8 @@ def test_a_start_up_import_above_the_pipeline_folder_is_an_error(
 @pytest.mark.parametrize(
     "helper",
     [
-        "def later():\n    from .broken import x\n",  # runs only if called
-        "import broken\n",  # absolute: not the folder's module (no sys.path entry)
+        "def greet():\n    from .broken import x\n",  # runs only if called
+        "import broken\ngreet = broken\n",  # absolute: not the folder's module (no sys.path entry)
     ],
 )
 def test_a_broken_module_no_start_up_import_reaches_is_a_warning(helper: str) -> None:
@@ -664,6 +666,96 @@ def test_a_broken_module_no_start_up_import_reaches_is_a_warning(helper: str) ->
         "p/broken.py:1:1: warning: syntax error: 'return' outside function (importing this "
         "module fails at start-up)"
     ]
+
+
+START_UP = "(importing it fails at start-up)"
+
+
+@pytest.mark.parametrize(
+    ("imports", "helpers", "expected"),
+    [
+        # a typo in the name: the build succeeded, the service failed to start
+        (
+            "from .a import Missing",
+            {"a.py": "X = 1\n"},
+            "p/pipeline_wrapper.py:2:16: error: cannot import 'Missing' from '.a': a.py defines "
+            f"no such name {START_UP}",
+        ),
+        # no such module, even when nothing uses the name
+        (
+            "from .nothere import Thing",
+            {},
+            "p/pipeline_wrapper.py:2:1: error: the pipeline folder has no module '.nothere': "
+            "importing it fails at start-up",
+        ),
+        # in a module the wrapper imports
+        (
+            "from .helper import greet",
+            {"helper.py": "from .b import f\ngreet = f\n"},
+            "p/helper.py:1:1: error: the pipeline folder has no module '.b': importing it "
+            "fails at start-up",
+        ),
+        # a package's __init__.py without the name, and no submodule of that name
+        (
+            "from .pkg import A, B",
+            {"pkg/__init__.py": "A = 1\n"},
+            "p/pipeline_wrapper.py:2:21: error: cannot import 'B' from '.pkg': pkg/__init__.py "
+            f"defines no such name and the folder has no module '.pkg.B' {START_UP}",
+        ),
+        # a folder without __init__.py (a namespace package) holds only its modules
+        (
+            "from .ns import util, nothing",
+            {"ns/util.py": "X = 1\n"},
+            "p/pipeline_wrapper.py:2:23: error: cannot import 'nothing' from '.ns': the folder "
+            f"has no module '.ns.nothing' {START_UP}",
+        ),
+    ],
+)
+def test_a_start_up_import_the_folder_cannot_satisfy_is_an_error(
+    imports: str, helpers: dict[str, str], expected: str
+) -> None:
+    # Hayhooks fails to load such a pipeline; the service built, then failed to start.
+    files = {"pipeline_wrapper.py": COMPILES.format(imports=imports, tail=""), **helpers}
+    pipeline, problems = _parse_folder(files)
+    assert pipeline is None
+    assert [d.render() for d in problems] == [expected]
+
+
+@pytest.mark.parametrize(
+    ("imports", "helpers"),
+    [
+        ("from .ns import util\nfrom .ns.util import X\nfrom . import ns", {"ns/util.py": "X = 1"}),
+        ("from .pkg import sub", {"pkg/__init__.py": "", "pkg/sub.py": ""}),
+        ("from . import helper", {"helper.py": ""}),
+        ("from . import VALUE", {"__init__.py": "VALUE = 1\n"}),
+        # guarded: Python may never run it, or the module may handle the failure
+        ("try:\n    from .fast import x\nexcept ImportError:\n    x = None", {}),
+        ("if False:\n    from .nothere import x", {}),
+        # names no static reader sees are left to run
+        ("from .a import Made", {"a.py": "globals()['Made'] = 1\n"}),
+        ("from .a import Made", {"a.py": "def __getattr__(name):\n    return name\n"}),
+        ("from .a import Made", {"a.py": "from json import *\n"}),
+        ("from .a import Made", {"a.py": "def f():\n    global Made\n    Made = 1\n"}),
+        # every way a module binds a name
+        (
+            "from .a import F, C, L, W, E, M, N, I, J",
+            {
+                "a.py": "def F(): pass\nclass C: pass\nfor L in []: pass\n"
+                "with open(__file__) as W: pass\ntry:\n    pass\nexcept Exception as E:\n"
+                "    pass\nmatch 1:\n    case M: pass\nif (N := 1): pass\nimport json as I\n"
+                "from json import dumps as J\n"
+            },
+        ),
+        # a compiled module, or one that does not compile (refused on its own, if imported)
+        ("from .fast import x", {"fast.cpython-311-x86_64-linux-gnu.so": ""}),
+    ],
+)
+def test_start_up_imports_the_folder_may_satisfy_are_left_to_run(
+    imports: str, helpers: dict[str, str]
+) -> None:
+    files = {"pipeline_wrapper.py": COMPILES.format(imports=imports, tail=""), **helpers}
+    pipeline, problems = _parse_folder(files)
+    assert problems == [] and pipeline is not None
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,3 @@
+from .settings import SUFFIX
+
+LOUD = SUFFIX * 3

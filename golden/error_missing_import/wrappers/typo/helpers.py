@@ -1,0 +1,2 @@
+def tokenize(text: str) -> list[str]:
+    return text.split()
