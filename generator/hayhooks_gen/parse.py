@@ -612,6 +612,44 @@ def _warn_if_hayhooks_calls_it_otherwise(source: _File, func: cst.FunctionDef) -
     source.warn(func.name, f"'{name}' is {how}; the service calls it as written")
 
 
+# What Hayhooks and the service pass a chat or responses method, besides ``model`` and
+# ``body`` (and ``headers``, to a method that takes them).
+_OPENAI_ITEMS = {
+    **dict.fromkeys(CHAT_METHODS, "messages"),
+    **dict.fromkeys(RESPONSE_METHODS, "input_items"),
+}
+
+
+def _warn_if_the_openai_call_fails(source: _File, func: cst.FunctionDef, headers: bool) -> None:
+    """Both servers call ``run_chat_completion(model=..., messages=..., body=...)``
+    (``run_response`` with ``input_items=``): a method that cannot take it fails every request."""
+    name = func.name.value
+    passed = ["model", _OPENAI_ITEMS[name], "body", *(["headers"] if headers else [])]
+    p = func.params
+    params = [*p.posonly_params, *p.params][1:] + list(p.kwonly_params)  # without self
+    posonly = {id(param) for param in p.posonly_params}
+    by_keyword = {param.name.value for param in params if id(param) not in posonly}
+    reasons: list[str] = []
+    if not isinstance(p.star_kwarg, cst.Param):
+        absent = [k for k in passed if k not in by_keyword]
+        if absent:
+            reasons.append("takes no keyword " + ", ".join(f"'{k}'" for k in absent))
+    unfilled = [
+        param.name.value
+        for param in params
+        if param.default is None and (id(param) in posonly or param.name.value not in passed)
+    ]
+    if unfilled:
+        reasons.append("requires " + ", ".join(f"'{k}'" for k in unfilled) + ", never passed")
+    if reasons:
+        items = _OPENAI_ITEMS[name]
+        source.warn(
+            func.name,
+            f"'{name}' {' and '.join(reasons)}: Hayhooks and the service call it as "
+            f"{name}(model=..., {items}=..., body=...), so every request fails with a 500",
+        )
+
+
 def _annotation_head(scope: ModuleScope, node: cst.BaseExpression) -> tuple[str | None, bool]:
     """The qualified name of what an annotation (a string too) names or subscripts, and
     whether it subscripts it: ``Generator[str, None, None]`` -> ("typing.Generator", True)."""
@@ -1270,6 +1308,8 @@ def _read_pipeline(
             func, home = methods[name]
             is_async = func.asynchronous is not None
             wants = _wants_headers(folder, home.source, home.scope, func)
+            if name in _OPENAI_ITEMS:
+                _warn_if_the_openai_call_fails(home.source, func, wants)
             handlers.append(Handler(name, is_async, wants))
     attrs = {name: node for name, (node, _) in members.attrs.items()}
     if "deployment_type" in members.attrs:

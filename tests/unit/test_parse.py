@@ -830,6 +830,55 @@ def test_a_method_hayhooks_would_call_the_other_way_is_a_located_warning(
         assert "fails every request with a 500; the service calls it as written" in messages[0][1]
 
 
+CHAT_CALL = "Hayhooks and the service call it as {name}(model=..., {items}=..., body=...)"
+
+
+@pytest.mark.parametrize(
+    ("signature", "warned"),
+    [
+        (
+            "self, model: str, msgs: list, body: dict",
+            "takes no keyword 'messages' and requires 'msgs', never passed",
+        ),
+        ("self, model: str, messages: list", "takes no keyword 'body'"),
+        (
+            "self, model: str, messages: list, body: dict, temperature: float",
+            "requires 'temperature', never passed",
+        ),
+        (
+            "self, model: str, messages: list, body: dict, /",
+            "takes no keyword 'model', 'messages', 'body' and requires 'model', 'messages', "
+            "'body', never passed",
+        ),
+        # what both servers pass, however declared
+        ("self, model: str, messages: list, body: dict", None),
+        ("self, *, model: str, messages: list, body: dict, t: float = 1.0", None),
+        ("self, model: str, **rest: object", None),
+        ("this, model: str, messages: list, body: dict", None),
+    ],
+)
+@pytest.mark.parametrize("method", ["run_chat_completion", "run_response"])
+def test_a_chat_method_that_cannot_take_the_call_is_a_located_warning(
+    method: str, signature: str, warned: str | None
+) -> None:
+    # Both servers answered every request 500; the build said nothing.
+    items = "messages" if method == "run_chat_completion" else "input_items"
+    signature = signature.replace("messages", items)
+    pipeline, problems = _parse(f"    def {method}({signature}) -> str:\n        return ''\n")
+    assert problems == [] and pipeline is not None
+    messages = [(d.line, d.message) for d in pipeline.warnings]
+    if warned is None:
+        assert messages == []
+    else:
+        assert messages == [
+            (
+                9,
+                f"'{method}' {warned.replace('messages', items)}: "
+                f"{CHAT_CALL.format(name=method, items=items)}, so every request fails with a 500",
+            )
+        ]
+
+
 def test_class_body_names_bound_after_the_method_are_not_its_names() -> None:
     # `def list` comes later in the class: when run_api's def runs, `list` is the builtin.
     body = (
