@@ -364,6 +364,29 @@ def _refuse_other_package(out: Path, previous: Manifest, package: str) -> None:
         )
 
 
+def _refuse_claimed_files(out: Path, output: Output, owned: dict[str, str]) -> None:
+    """Refuse to replace a file the manifest lists that was edited and no longer carries the
+    generated header (nor is a wrapper copy): not provably generated any more, so the user's.
+    A file still carrying the header is replaced, edits and all, as the header says."""
+    copies = f"{output.service.package}/pipelines/"
+    claimed = []
+    for rel, content in sorted(output.generated.items()):
+        target = out / rel
+        if rel not in owned or rel.startswith(copies) or not target.is_file():
+            continue
+        current = target.read_bytes()
+        edited = current != content and sha256(current) != owned[rel]
+        if edited and not _is_generated_by_us(current):
+            claimed.append(rel)
+    if claimed:
+        listed = "\n".join(f"  {c}" for c in claimed)
+        raise UsageError(
+            f"{out}: refusing to overwrite generated files that were edited and no longer "
+            f"carry the generated header:\n{listed}\nmove them away, or restore the header's "
+            "first line to let the build replace them"
+        )
+
+
 def plan(out: Path, output: Output, *, force: bool = False) -> Plan:
     usable_output(out)
     if out.exists():
@@ -379,6 +402,7 @@ def plan(out: Path, output: Output, *, force: bool = False) -> Plan:
     owned = previous.files if previous else {}
     if out.exists():
         _refuse_symlinks(out, _touched_paths(out, output, owned))
+        _refuse_claimed_files(out, output, owned)
     result = Plan()
     conflicts: list[str] = []
     folders_in_the_way: list[str] = []
@@ -670,6 +694,7 @@ def check(out: Path, output: Output) -> Drift:
         _refuse_other_package(out, previous, output.service.package)
     if out.is_dir():
         _refuse_symlinks(out, _touched_paths(out, output, previous.files if previous else {}))
+        _refuse_claimed_files(out, output, previous.files if previous else {})
     missing: list[str] = []
     changed: list[str] = []
     diff_parts: list[str] = []

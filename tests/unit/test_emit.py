@@ -107,7 +107,7 @@ def test_a_crash_while_moving_files_into_place_rolls_everything_back(
 ) -> None:
     out = tmp_path / "svc"
     _build(out)
-    (out / "app" / "main.py").write_text("# will be replaced\n")
+    (out / "app" / "main.py").write_text(f"{HEADER}\n# will be replaced\n")
     manifest = json.loads((out / MANIFEST).read_text())
     stale = f"{HEADER}\nold = 1\n".encode()
     manifest["files"]["stale.py"] = hashlib.sha256(stale).hexdigest()
@@ -178,8 +178,8 @@ def test_a_failing_undo_step_does_not_stop_the_rollback_and_keeps_the_backups(
 ) -> None:
     out = tmp_path / "svc"
     _build(out)
-    (out / "app" / "main.py").write_text("# will be replaced\n")
-    (out / "README.md").write_text("# will be replaced too\n")
+    (out / "app" / "main.py").write_text(f"{HEADER}\n# will be replaced\n")
+    (out / "README.md").write_text(f"{HEADER}\n# will be replaced too\n")
     before = _snapshot(out)
     todo = plan(out, generate(EXAMPLES))
     assert len(todo.writes) >= 2
@@ -266,7 +266,26 @@ def test_a_rewritten_manifest_counts_as_a_change(tmp_path: Path) -> None:
     (out / MANIFEST).write_text(text.replace('"version"', '"version" ', 1))
     todo = plan(out, generate(EXAMPLES))
     assert not todo.empty and todo.changed == [MANIFEST]
-    (out / "app" / "main.py").write_text("# edited\n")
+    (out / "app" / "main.py").write_text(f"{HEADER}\n# edited\n")
     assert plan(out, generate(EXAMPLES)).changed == [MANIFEST, "app/main.py"]
     apply(out, plan(out, generate(EXAMPLES)))
     assert plan(out, generate(EXAMPLES)).changed == []
+
+
+@pytest.mark.parametrize("command", ["build", "check"])
+def test_an_edited_file_without_the_header_is_the_users(tmp_path: Path, command: str) -> None:
+    # Every rebuild silently replaced it, though the README promises that a listed file that is
+    # not provably generated is never overwritten.
+    out = tmp_path / "svc"
+    _build(out)
+    (out / "README.md").write_text("# Our own README\n")
+    before = _snapshot(out)
+    with pytest.raises(UsageError, match="edited and no longer carry the generated header"):
+        if command == "build":
+            plan(out, generate(EXAMPLES))
+        else:
+            check(out, generate(EXAMPLES))
+    assert _snapshot(out) == before
+    # with the header back, the build replaces it, edits and all, as the header says
+    (out / "README.md").write_text(f"{HEADER}\n# Our own README\n")
+    assert "README.md" in plan(out, generate(EXAMPLES)).writes
