@@ -13,8 +13,10 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import stat
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -553,9 +555,12 @@ def apply(out: Path, result: Plan) -> None:
         _move_into_place(out, staging, result, steps)
         keep_staging = False
     except BaseException as exc:
-        failures = _roll_back(steps)
+        # A second Ctrl-C or SIGTERM must not cut the undo short: it left OUT mixed, and the
+        # backups in a staging folder the next build removes.
+        with _signals_held():
+            failures = _roll_back(steps)
+            backups = _keep_backups(out, staging) if failures else None
         if failures:
-            backups = _keep_backups(out, staging)
             raise RollbackError(
                 f"{out}: the build failed ({type(exc).__name__}: {exc}) and {len(failures)} "
                 f"undo step(s) failed too ({failures[0]}); OUT may mix old and new files; "
@@ -565,7 +570,31 @@ def apply(out: Path, result: Plan) -> None:
         raise
     finally:
         if not keep_staging:
-            shutil.rmtree(staging, ignore_errors=True)
+            # Every file is in place (or back): a signal now would only leave the scratch
+            # folder behind and report a finished build as interrupted.
+            with _signals_held():
+                shutil.rmtree(staging, ignore_errors=True)
+
+
+@contextmanager
+def _signals_held() -> Iterator[list[int]]:
+    """SIGINT and SIGTERM interrupt nothing while the block runs; the ones that came are
+    listed (the build is then either failing already or done). Main thread only: elsewhere
+    Python delivers no signals anyway."""
+    came: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield came
+        return
+
+    def hold(signum: int, frame: object) -> None:
+        came.append(signum)
+
+    previous = {number: signal.signal(number, hold) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield came
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, signal.SIG_DFL if handler is None else handler)
 
 
 def _move_into_place(out: Path, staging: Path, result: Plan, steps: list[_Step]) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -274,6 +275,61 @@ def test_interrupt_while_moving_files_rolls_back(
     assert run.code in (1, 130), run  # click's answer to Ctrl-C
     assert_no_traceback(run)
     assert_same_tree(before, snapshot(out))
+
+
+@pytest.mark.parametrize("second", [signal.SIGINT, signal.SIGTERM])
+def test_a_second_signal_during_the_rollback_does_not_cut_it_short(
+    tmp_path: Path,
+    out: Path,
+    inputs: dict[str, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    second: signal.Signals,
+) -> None:
+    """Ctrl-C twice: the second one landed in the undo, left OUT mixed (17 of 20 tries) and
+    the backups in a staging folder the next build deleted."""
+    total = _count_replaces(inputs, tmp_path, monkeypatch)
+    before = snapshot(out)
+    real = os.replace
+    moves = 0
+    undoing = False
+
+    def replace(src: Any, dst: Any) -> None:
+        nonlocal moves, undoing
+        moves += 1
+        if moves == total // 2:
+            undoing = True
+            raise KeyboardInterrupt
+        if undoing and Path(src).name.startswith("old-"):
+            undoing = False
+            os.kill(os.getpid(), second)  # at the first undo step
+        real(src, dst)
+
+    with monkeypatch.context() as m:
+        m.setattr("hayhooks_gen.emit.os.replace", replace)
+        run = cli_in_process("build", inputs["b"], "-o", out)
+    assert run.code in (1, 130), run
+    assert_no_traceback(run)
+    assert_same_tree(before, snapshot(out))
+    assert [p for p in out.iterdir() if p.name.startswith(".hayhooks-gen-")] == []
+
+
+def test_a_signal_once_every_file_is_in_place_finishes_the_build(
+    tmp_path: Path, out: Path, inputs: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A SIGTERM while the build removed its scratch folder exited 143 ("OUT as it was")
+    with OUT fully built and the scratch folder, holding the old files, left in it."""
+    real = shutil.rmtree
+
+    def rmtree(path: Any, *args: Any, **kwargs: Any) -> None:
+        os.kill(os.getpid(), signal.SIGTERM)
+        real(path, *args, **kwargs)
+
+    with monkeypatch.context() as m:
+        m.setattr("hayhooks_gen.emit.shutil.rmtree", rmtree)
+        run = cli_in_process("build", inputs["b"], "-o", out)
+    assert run.code == 0, run
+    assert_same_tree(_expected_b_tree(inputs), snapshot(out))
+    assert [p for p in out.iterdir() if p.name.startswith(".hayhooks-gen-")] == []
 
 
 @pytest.mark.parametrize("at", ["first", "half", "last"])
