@@ -73,22 +73,30 @@ def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
     raise typer.Exit(code)
 
 
-def _wrappers(path: Path, output: Path | None = None) -> Path:
+def _wrappers(path: Path, output: Path | None = None, package: str = "app") -> Path:
     if not path.is_dir():
         _fail(
             f"{path}:1:1: error: wrappers folder not found (expected a folder of pipeline folders)"
         )
     if output is not None:
         try:
-            inside = output.resolve().is_relative_to(path.resolve())
+            wrappers, out = path.resolve(), output.resolve()
         except (OSError, RuntimeError):  # a symlink loop on the way: refused with OUT's checks
-            inside = False
-        if inside:
+            return path
+        if out.is_relative_to(wrappers):
             _fail(
                 f"error: {output}: OUT is inside WRAPPERS ({path}): its folders would be read as "
                 "pipeline folders, by the next build and by Hayhooks; put the service beside "
                 "the wrappers folder"
             )
+        for generated in (package, "tests"):
+            if wrappers.is_relative_to(out / generated):
+                # The build would take the wrappers for its own copies of them, and delete
+                # them once unedited and no longer built.
+                _fail(
+                    f"error: {path}: WRAPPERS is inside {output}/{generated}/, which the build "
+                    "writes; keep the wrappers folder outside the service's generated folders"
+                )
     return path
 
 
@@ -163,7 +171,7 @@ def _build_once(wrappers: Path, output: Path, package: str, name: str, force: bo
     from hayhooks_gen.build import generate
     from hayhooks_gen.emit import apply, locked, plan
 
-    root = _wrappers(wrappers, output)
+    root = _wrappers(wrappers, output, package)
     result = _run(
         lambda: generate(root, package=_package(package), project_name=_project_name(name)), root
     )
@@ -285,7 +293,7 @@ def check(
     from hayhooks_gen.build import generate
     from hayhooks_gen.emit import check as check_drift
 
-    root = _wrappers(wrappers, output)
+    root = _wrappers(wrappers, output, package)
     result = _run(
         lambda: generate(root, package=_package(package), project_name=_project_name(name)), root
     )

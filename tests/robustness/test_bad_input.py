@@ -871,6 +871,24 @@ def test_an_out_inside_wrappers_is_refused(tmp_path: Path, command: str, out: st
 
 
 @pytest.mark.parametrize("command", ["build", "check"])
+@pytest.mark.parametrize("wrappers", ["out/app/pipelines", "out/app", "out/tests/w"])
+def test_wrappers_inside_the_folders_the_build_writes_are_refused(
+    tmp_path: Path, command: str, wrappers: str
+) -> None:
+    # Accepted with --force, the wrappers were taken for the build's own copies of them: the
+    # next build from another folder deleted them, the only copy of the user's source.
+    wrappers_of(tmp_path / wrappers, {"p": GOOD_WRAPPER})
+    before = snapshot(tmp_path)
+    args = ["--force"] if command == "build" else ["--no-diff"]
+    run = cli(command, wrappers, "-o", "out", *args, cwd=tmp_path)
+    assert run.code == 2, run
+    generated = wrappers.split("/")[1]
+    assert f"error: {wrappers}: WRAPPERS is inside out/{generated}/, which the build" in run.stderr
+    assert_no_traceback(run)
+    assert_same_tree(before, snapshot(tmp_path))
+
+
+@pytest.mark.parametrize("command", ["build", "check"])
 def test_another_package_for_a_built_out_is_refused(tmp_path: Path, command: str) -> None:
     # check said "out of date" (exit 1) where build refuses (exit 2), as for every refusal.
     wrappers = wrappers_of(tmp_path / WRAPPERS, {"p": GOOD_WRAPPER})
