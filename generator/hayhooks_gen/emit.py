@@ -17,6 +17,7 @@ import signal
 import stat
 import tempfile
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -417,6 +418,9 @@ def plan(out: Path, output: Output, *, force: bool = False) -> Plan:
             folders_in_the_way.append(rel)  # decided once the stale files to delete are known
             result.writes[rel] = content
             continue
+        if not target.is_file():  # a FIFO (reading it waited forever), a socket, a device
+            conflicts.append(rel)
+            continue
         current = target.read_bytes()
         if current == content:
             continue
@@ -469,10 +473,18 @@ def plan(out: Path, output: Output, *, force: bool = False) -> Plan:
     return result
 
 
+# A lock file without a pid is one a build has just made (it writes its pid next), or one a
+# build killed in between left: after this long, the latter.
+EMPTY_LOCK_GRACE_S = 10.0
+
+
 def _lock_holder_alive(lock: Path) -> bool:
     """Whether the process named in the lock file still runs (a killed build leaves its lock)."""
     try:
-        pid = int(lock.read_text().strip() or "0")
+        text = lock.read_text().strip()
+        pid = int(text or "0")
+        if not text:
+            return time.time() - lock.stat().st_mtime < EMPTY_LOCK_GRACE_S
     except (OSError, ValueError):
         return True  # unreadable: better refuse than break someone's build
     if pid <= 0:

@@ -17,8 +17,10 @@ import json
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -755,6 +757,43 @@ def test_a_held_lock_blocks_with_a_clear_message(tmp_path: Path, inputs: dict[st
     assert run.code == 2, run
     assert LOCK_MESSAGE in run.stderr and LOCK in run.stderr, run
     assert_same_tree(before, snapshot(out))
+
+
+@pytest.mark.parametrize(("age_s", "taken_over"), [(60.0, True), (0.0, False)])
+def test_an_empty_lock_is_taken_over_once_old(
+    tmp_path: Path, inputs: dict[str, Path], age_s: float, taken_over: bool
+) -> None:
+    # A build killed between creating the lock and writing its pid left an empty lock that
+    # read as pid 0, "alive": every later build was refused until someone deleted it.
+    out = tmp_path / "out"
+    build_ok(inputs["a"], out)
+    (out / LOCK).write_text("")
+    stamp = time.time() - age_s
+    os.utime(out / LOCK, (stamp, stamp))
+    run = cli("build", inputs["b"], "-o", out)
+    if taken_over:
+        assert run.code == 0, run
+        assert not (out / LOCK).exists()
+        assert cli("check", inputs["b"], "-o", out).code == 0
+    else:  # a build that has just made it and is writing its pid
+        assert run.code == 2 and LOCK_MESSAGE in run.stderr, run
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+@pytest.mark.parametrize("command", ["build", "check"])
+def test_a_fifo_where_a_generated_file_goes_is_refused(
+    tmp_path: Path, inputs: dict[str, Path], command: str
+) -> None:
+    # Reading it to compare waited forever.
+    out = tmp_path / "out"
+    build_ok(inputs["a"], out)
+    target = out / "app" / "main.py"
+    target.unlink()
+    os.mkfifo(target)
+    run = cli(command, inputs["a"], "-o", out)
+    assert run.code in ((2,) if command == "build" else (1, 2)), run
+    assert_no_traceback(run)
+    assert stat.S_ISFIFO(os.lstat(target).st_mode)
 
 
 # ------------------------------------------------------------------ audit findings
