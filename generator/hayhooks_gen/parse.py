@@ -554,16 +554,48 @@ def _is_response_subclass(
     return None if unknown else False
 
 
-def _check_iterator(source: _File, func: cst.FunctionDef, qual: str | None) -> None:
-    """``qual``: what ``func``'s return annotation names (``_annotation_head``)."""
-    if qual in ITERATORS and func.returns is not None:
-        short = qual.rsplit(".", 1)[1]
-        wanted = "AsyncGenerator[str, None]" if "Async" in short else "Generator[str, None, None]"
-        source.report(
-            func.returns,
-            f"'{func.name.value}' returns {short}: Hayhooks builds no response model for it and "
-            f"does not start; annotate a generator as {wanted}",
-        )
+class _NamedTypes(cst.CSTVisitor):
+    """The qualified names an annotation's names and dotted names refer to."""
+
+    def __init__(self, scope: ModuleScope) -> None:
+        super().__init__()
+        self.scope = scope
+        self.found: list[str] = []
+
+    def _add(self, node: cst.BaseExpression) -> None:
+        qual = qualname_of(self.scope, node)
+        if qual is not None:
+            self.found.append(qual)
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self._add(node)
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        self._add(node)
+        return False
+
+
+def _check_iterator(
+    source: _File, scope: ModuleScope, func: cst.FunctionDef, qual: str | None
+) -> None:
+    """``qual``: what ``func``'s return annotation names (``_annotation_head``). An iterator
+    inside it (``Optional[Iterator[str]]``, ``Annotated[...]``) fails the same way: the
+    service started, and its ``/openapi.json`` and every request answered 500."""
+    if func.returns is None:
+        return
+    if qual not in ITERATORS:
+        names = _NamedTypes(scope)
+        func.returns.annotation.visit(names)
+        qual = next((found for found in names.found if found in ITERATORS), None)
+        if qual is None:
+            return
+    short = qual.rsplit(".", 1)[1]
+    wanted = "AsyncGenerator[str, None]" if "Async" in short else "Generator[str, None, None]"
+    source.report(
+        func.returns,
+        f"'{func.name.value}' returns {short}: Hayhooks builds no response model for it and "
+        f"does not start; annotate a generator as {wanted}",
+    )
 
 
 EVENT_SOURCE = frozenset(
@@ -833,7 +865,7 @@ def _method(
         _report(source, problems)
         head, subscripted = _annotation_head(scope, func.returns.annotation)
         return_kind = _return_kind(folder, head, subscripted)
-        _check_iterator(source, func, head)
+        _check_iterator(source, scope, func, head)
         _warn_if_event_source(source, func, folder, head)
     return Method(
         name=func.name.value,

@@ -791,6 +791,12 @@ def test_field_names_pydantic_only_warns_about_are_served() -> None:
         ("collections.abc.AsyncIterable[str]", True),
         ("typing.Iterable[str]", False),  # pydantic builds it; the returned generator streams
         ("typing.Generator[str, None, None]", False),
+        # inside another type: the service started and answered 500 everywhere
+        ("typing.Optional[typing.Iterator[str]]", True),
+        ("typing.Annotated[typing.Iterator[str], 'chunks']", True),
+        ("typing.Iterator[str] | None", True),
+        ("list[collections.abc.AsyncIterator[str]]", True),
+        ("typing.Optional[typing.Iterable[str]]", False),
     ],
 )
 def test_iterator_returns_hayhooks_cannot_model_are_refused(returns: str, refused: bool) -> None:
