@@ -610,10 +610,15 @@ def test_a_module_nothing_imports_that_cannot_compile_is_a_warning(
 def test_a_module_the_wrapper_imports_through_others_must_compile(
     imports: str, helpers: dict[str, str], expected: str
 ) -> None:
+    assert _refused(imports, helpers) == [expected]
+
+
+def _refused(imports: str, helpers: dict[str, str]) -> list[str]:
+    """The problems of a wrapper with ``imports`` beside ``helpers``, which must refuse it."""
     files = {"pipeline_wrapper.py": COMPILES.format(imports=imports, tail=""), **helpers}
     pipeline, problems = _parse_folder(files)
     assert pipeline is None
-    assert [d.render() for d in problems] == [expected]
+    return [d.render() for d in problems]
 
 
 @pytest.mark.parametrize(
@@ -715,10 +720,7 @@ def test_a_start_up_import_the_folder_cannot_satisfy_is_an_error(
     imports: str, helpers: dict[str, str], expected: str
 ) -> None:
     # Hayhooks fails to load such a pipeline; the service built, then failed to start.
-    files = {"pipeline_wrapper.py": COMPILES.format(imports=imports, tail=""), **helpers}
-    pipeline, problems = _parse_folder(files)
-    assert pipeline is None
-    assert [d.render() for d in problems] == [expected]
+    assert _refused(imports, helpers) == [expected]
 
 
 @pytest.mark.parametrize(
