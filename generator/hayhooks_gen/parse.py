@@ -598,6 +598,27 @@ def _check_iterator(
     )
 
 
+def _check_response_inside(
+    folder: _Folder, source: _File, scope: ModuleScope, func: cst.FunctionDef
+) -> None:
+    """A Response class inside a JSON return annotation (``StreamingResponse | None``): pydantic
+    builds no model of it, so Hayhooks does not start; the service started and answered 500."""
+    if func.returns is None:
+        return
+    names = _NamedTypes(scope)
+    func.returns.annotation.visit(names)
+    for qual in names.found:
+        if _is_response_subclass(folder, qual):
+            short = qual.rsplit(".", 1)[-1]
+            source.report(
+                func.returns,
+                f"'{func.name.value}' returns {short} inside another type: Hayhooks builds no "
+                f"response model for it and does not start; return the response alone "
+                f"(-> {short})",
+            )
+            return
+
+
 EVENT_SOURCE = frozenset(
     {"fastapi.responses.EventSourceResponse", "fastapi.sse.EventSourceResponse"}
 )
@@ -866,6 +887,8 @@ def _method(
         head, subscripted = _annotation_head(scope, func.returns.annotation)
         return_kind = _return_kind(folder, head, subscripted)
         _check_iterator(source, scope, func, head)
+        if return_kind is ReturnKind.JSON:
+            _check_response_inside(folder, source, scope, func)
         _warn_if_event_source(source, func, folder, head)
     return Method(
         name=func.name.value,

@@ -61,6 +61,7 @@ HAYHOOKS_DOES_NOT_START = (
     "error_import_above_folder",
     "error_iterator_return",
     "error_missing_import",
+    "error_response_inside",
 )
 
 

@@ -811,6 +811,32 @@ def test_iterator_returns_hayhooks_cannot_model_are_refused(returns: str, refuse
 
 
 @pytest.mark.parametrize(
+    ("returns", "refused"),
+    [
+        ("StreamingResponse | None", "StreamingResponse"),
+        ("typing.Optional[FileResponse]", "FileResponse"),
+        ("dict[str, FileResponse]", "FileResponse"),
+        ("FileResponse", None),  # the response itself: passed through
+        ("typing.Optional[dict]", None),
+    ],
+)
+def test_a_response_inside_a_json_return_is_refused(returns: str, refused: str | None) -> None:
+    # Hayhooks does not start (pydantic builds no model of a Response); the service started
+    # and answered 500.
+    head = "import typing\nfrom fastapi.responses import FileResponse, StreamingResponse\n"
+    pipeline, problems = _parse(f"    def run_api(self) -> {returns}:\n        return None\n", head)
+    messages = [d.message for d in problems]
+    if refused is None:
+        assert messages == [] and pipeline is not None
+    else:
+        assert pipeline is None
+        assert messages == [
+            f"'run_api' returns {refused} inside another type: Hayhooks builds no response model "
+            f"for it and does not start; return the response alone (-> {refused})"
+        ]
+
+
+@pytest.mark.parametrize(
     ("method", "warned"),
     [
         ("    async def run_api(self, q: str) -> str:\n        return q\n", "is an async def"),
