@@ -442,6 +442,13 @@ def _check_served(name: str, source: _File, cls: cst.ClassDef, members: _Members
             unseen.append(
                 (home.source, func.name, f"{method} is not served: {why}", f"{method}: {why}")
             )
+    for method in sorted(SERVED_METHODS & members.attrs.keys() - methods.keys()):
+        value, home = members.attrs[method]
+        why = (
+            f"'{method}' is assigned in the class body, not defined with def: run methods must "
+            "be instance methods a static reader can see (README, Deliberate differences)"
+        )
+        unseen.append((home.source, value, f"{why}; it is not served", why))
     for file, node, method in _assigned_in_setup(methods):
         served = (
             "the route is built from the method the class defines"

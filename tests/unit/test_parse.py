@@ -393,6 +393,38 @@ def test_a_base_outside_the_folder_is_named_in_the_no_method_error() -> None:
     ]
 
 
+ASSIGNED = (
+    "from hayhooks import BasePipelineWrapper\n\n"
+    "def _impl(self, q: str) -> str:\n    return q\n\n"
+    "class PipelineWrapper(BasePipelineWrapper):\n"
+    "    run_api = _impl\n{served}"
+)
+ASSIGNED_WHY = (
+    "'run_api' is assigned in the class body, not defined with def: run methods must be "
+    "instance methods a static reader can see (README, Deliberate differences)"
+)
+
+
+def test_a_run_method_assigned_in_the_class_body_is_named_in_the_error() -> None:
+    # The error said only that the class implements none of the run methods.
+    pipeline, problems = _parse_folder({"pipeline_wrapper.py": ASSIGNED.format(served="")})
+    assert pipeline is None
+    assert [d.render() for d in problems] == [
+        "p/pipeline_wrapper.py:6:7: error: 'PipelineWrapper' implements none of run_api, "
+        f"run_api_async, run_chat_completion(_async), run_response(_async) ({ASSIGNED_WHY})"
+    ]
+
+
+def test_a_run_method_assigned_beside_a_served_one_is_a_located_warning() -> None:
+    served = "    def run_chat_completion(self, model: str, messages: list, body: dict) -> str:\n"
+    served += "        return ''\n"
+    pipeline, problems = _parse_folder({"pipeline_wrapper.py": ASSIGNED.format(served=served)})
+    assert problems == [] and pipeline is not None
+    assert [d.render() for d in pipeline.warnings] == [
+        f"p/pipeline_wrapper.py:7:15: warning: {ASSIGNED_WHY}; it is not served"
+    ]
+
+
 def test_a_base_outside_the_folder_is_a_warning_when_methods_are_found() -> None:
     wrapper = (
         "import json\nfrom hayhooks import BasePipelineWrapper\nfrom abc import ABC\n\n"
