@@ -582,18 +582,43 @@ class _NamedTypes(cst.CSTVisitor):
         return False
 
 
+_MAX_ALIASES = 8  # ``A = B``, ``B = Optional[C]``, ...: how deep aliases are followed
+
+
+def _named_types(folder: _Folder, scope: ModuleScope, node: cst.BaseExpression) -> list[str]:
+    """The qualified names ``node`` refers to, through the folder's type aliases (a name
+    assigned once, ``Stream = Iterator[str]``, in any module of the folder)."""
+    found: list[str] = []
+    pending = [(scope, node, 0)]
+    while pending:
+        where, expr, depth = pending.pop()
+        names = _NamedTypes(where)
+        expr.visit(names)
+        for qual in names.found:
+            found.append(qual)
+            origin = _origin(folder, qual)
+            module_name, _, name = origin.rpartition(".")
+            module = folder.module(module_name or ".") if origin.startswith(".") else None
+            if module is None or depth >= _MAX_ALIASES or name in module.scope.rebound:
+                continue
+            value = module.scope.values.get(name)
+            if value is not None:
+                pending.append((module.scope, value, depth + 1))
+    return found
+
+
 def _check_iterator(
-    source: _File, scope: ModuleScope, func: cst.FunctionDef, qual: str | None
+    folder: _Folder, source: _File, scope: ModuleScope, func: cst.FunctionDef, qual: str | None
 ) -> None:
     """``qual``: what ``func``'s return annotation names (``_annotation_head``). An iterator
-    inside it (``Optional[Iterator[str]]``, ``Annotated[...]``) fails the same way: the
-    service started, and its ``/openapi.json`` and every request answered 500."""
+    inside it (``Optional[Iterator[str]]``, ``Annotated[...]``, an alias ``Stream =
+    Iterator[str]``) fails the same way: the service started, and its ``/openapi.json`` and
+    every request answered 500."""
     if func.returns is None:
         return
     if qual not in ITERATORS:
-        names = _NamedTypes(scope)
-        func.returns.annotation.visit(names)
-        qual = next((found for found in names.found if found in ITERATORS), None)
+        found = _named_types(folder, scope, func.returns.annotation)
+        qual = next((name for name in found if name in ITERATORS), None)
         if qual is None:
             return
     short = qual.rsplit(".", 1)[1]
@@ -612,9 +637,7 @@ def _check_response_inside(
     builds no model of it, so Hayhooks does not start; the service started and answered 500."""
     if func.returns is None:
         return
-    names = _NamedTypes(scope)
-    func.returns.annotation.visit(names)
-    for qual in names.found:
+    for qual in _named_types(folder, scope, func.returns.annotation):
         if _is_response_subclass(folder, qual):
             short = qual.rsplit(".", 1)[-1]
             source.report(
@@ -893,7 +916,7 @@ def _method(
         _report(source, problems)
         head, subscripted = _annotation_head(scope, func.returns.annotation)
         return_kind = _return_kind(folder, head, subscripted)
-        _check_iterator(source, scope, func, head)
+        _check_iterator(folder, source, scope, func, head)
         if return_kind is ReturnKind.JSON:
             _check_response_inside(folder, source, scope, func)
         _warn_if_event_source(source, func, folder, head)

@@ -41,6 +41,8 @@ class ModuleScope:
     # method's defaults were evaluated is not what importing it gives.
     rebound: set[str] = field(default_factory=set)
     annotated_only: set[str] = field(default_factory=set)  # ``K: int`` binds no ``K``
+    # what a name assigned once holds (``Stream = Iterator[str]``): aliases an annotation uses
+    values: dict[str, cst.BaseExpression] = field(default_factory=dict)
     future_annotations: bool = False  # ``from __future__ import annotations``
     # top-level packages imported absolutely (``import a.b``, ``from a import b``): their import
     packages: dict[str, cst.CSTNode] = field(default_factory=dict)
@@ -211,9 +213,13 @@ def collect_scope(module: cst.Module, module_name: str, *, is_package: bool = Fa
         elif isinstance(node, cst.Assign):
             for target in node.targets:
                 _bind_target(scope, target.target)
+                if isinstance(target.target, cst.Name):
+                    scope.values[target.target.value] = node.value
         elif isinstance(node, cst.AnnAssign):
             if node.value is not None:
                 _bind_target(scope, node.target)
+                if isinstance(node.target, cst.Name):
+                    scope.values[node.target.value] = node.value
             else:
                 scope.annotated_only.update(_target_names(node.target))
         elif isinstance(node, cst.For):

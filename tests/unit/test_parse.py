@@ -843,6 +843,30 @@ def test_iterator_returns_hayhooks_cannot_model_are_refused(returns: str, refuse
 
 
 @pytest.mark.parametrize(
+    ("aliases", "returns", "refused"),
+    [
+        ("Stream = typing.Iterator[str]\n", "Stream", True),
+        ("Stream: typing.TypeAlias = typing.Iterator[str]\n", "Stream", True),
+        ("It = typing.Iterator\n", "It[str]", True),
+        ("Inner = typing.Iterator[str]\nOuter = typing.Optional[Inner]\n", "Outer", True),
+        ("Chunks = typing.Generator[str, None, None]\n", "Chunks", False),
+        # rebound: which value the annotation sees is not read statically
+        ("Stream = typing.Iterator[str]\nStream = list[str]\n", "Stream", False),
+    ],
+)
+def test_an_iterator_behind_a_type_alias_is_refused(
+    aliases: str, returns: str, refused: bool
+) -> None:
+    # The route took the alias for an imported class; /openapi.json answered 500.
+    body = f"    def run_api(self) -> {returns}:\n        yield 'x'\n"
+    pipeline, problems = _parse(body, "import typing\n" + aliases)
+    messages = [d.message for d in problems]
+    assert (pipeline is None) is refused, messages
+    assert all("Hayhooks builds no response model for it" in m for m in messages)
+    assert len(messages) == (1 if refused else 0)
+
+
+@pytest.mark.parametrize(
     ("returns", "refused"),
     [
         ("StreamingResponse | None", "StreamingResponse"),
