@@ -367,22 +367,19 @@ def _refuse_other_package(out: Path, previous: Manifest, package: str) -> None:
         )
 
 
-def _refuse_claimed_files(out: Path, output: Output, owned: dict[str, str]) -> None:
-    """Refuse to replace a file the manifest lists that was edited and no longer carries the
-    generated header (nor is a wrapper copy): not provably generated any more, so the user's.
-    A file still carrying the header is replaced, edits and all, as the header says."""
-    copies = f"{output.service.package}/pipelines/"
-    claimed = []
-    for rel, content in sorted(output.generated.items()):
-        target = out / rel
-        if rel not in owned or rel.startswith(copies) or not target.is_file():
-            continue
-        current = target.read_bytes()
-        edited = current != content and sha256(current) != owned[rel]
-        if edited and not _is_generated_by_us(current):
-            claimed.append(rel)
+def _claimed(rel: str, current: bytes, content: bytes, owned: dict[str, str], package: str) -> bool:
+    """Whether a file the manifest lists (``current``, where the build writes ``content``) was
+    edited and no longer carries the generated header (nor is a wrapper copy): not provably
+    generated any more, so the user's. One that still carries the header is replaced, edits
+    and all, as the header says."""
+    if rel not in owned or rel.startswith(f"{package}/pipelines/") or current == content:
+        return False
+    return sha256(current) != owned[rel] and not _is_generated_by_us(current)
+
+
+def _refuse_claimed(out: Path, claimed: list[str]) -> None:
     if claimed:
-        listed = "\n".join(f"  {c}" for c in claimed)
+        listed = "\n".join(f"  {c}" for c in sorted(claimed))
         raise UsageError(
             f"{out}: refusing to overwrite generated files that were edited and no longer "
             f"carry the generated header:\n{listed}\nmove them away, or restore the header's "
@@ -405,9 +402,9 @@ def plan(out: Path, output: Output, *, force: bool = False) -> Plan:
     owned = previous.files if previous else {}
     if out.exists():
         _refuse_symlinks(out, _touched_paths(out, output, owned))
-        _refuse_claimed_files(out, output, owned)
     result = Plan()
     conflicts: list[str] = []
+    claimed: list[str] = []
     folders_in_the_way: list[str] = []
     for rel, content in output.generated.items():
         target = out / rel
@@ -424,7 +421,9 @@ def plan(out: Path, output: Output, *, force: bool = False) -> Plan:
         current = target.read_bytes()
         if current == content:
             continue
-        if rel in owned or (force and _is_generated_by_us(current)):
+        if _claimed(rel, current, content, owned, output.service.package):
+            claimed.append(rel)
+        elif rel in owned or (force and _is_generated_by_us(current)):
             result.writes[rel] = content
         else:
             conflicts.append(rel)
@@ -455,6 +454,7 @@ def plan(out: Path, output: Output, *, force: bool = False) -> Plan:
             conflicts.append(rel)
         else:
             result.removed_dirs.extend(folders)
+    _refuse_claimed(out, claimed)
     if conflicts:
         listed = "\n".join(f"  {c}" for c in sorted(conflicts))
         raise UsageError(
@@ -482,9 +482,9 @@ def _lock_holder_alive(lock: Path) -> bool:
     """Whether the process named in the lock file still runs (a killed build leaves its lock)."""
     try:
         text = lock.read_text().strip()
-        pid = int(text or "0")
         if not text:
             return time.time() - lock.stat().st_mtime < EMPTY_LOCK_GRACE_S
+        pid = int(text)
     except (OSError, ValueError):
         return True  # unreadable: better refuse than break someone's build
     if pid <= 0:
@@ -589,21 +589,20 @@ def apply(out: Path, result: Plan) -> None:
 
 
 @contextmanager
-def _signals_held() -> Iterator[list[int]]:
-    """SIGINT and SIGTERM interrupt nothing while the block runs; the ones that came are
-    listed (the build is then either failing already or done). Main thread only: elsewhere
-    Python delivers no signals anyway."""
-    came: list[int] = []
+def _signals_held() -> Iterator[None]:
+    """SIGINT and SIGTERM interrupt nothing while the block runs; what comes then is dropped
+    (the build is then either failing already or done). Main thread only: elsewhere Python
+    delivers no signals anyway."""
     if threading.current_thread() is not threading.main_thread():
-        yield came
+        yield
         return
 
     def hold(signum: int, frame: object) -> None:
-        came.append(signum)
+        pass
 
     previous = {number: signal.signal(number, hold) for number in (signal.SIGINT, signal.SIGTERM)}
     try:
-        yield came
+        yield
     finally:
         for number, handler in previous.items():
             signal.signal(number, signal.SIG_DFL if handler is None else handler)
@@ -735,9 +734,10 @@ def check(out: Path, output: Output) -> Drift:
         _refuse_other_package(out, previous, output.service.package)
     if out.is_dir():
         _refuse_symlinks(out, _touched_paths(out, output, previous.files if previous else {}))
-        _refuse_claimed_files(out, output, previous.files if previous else {})
+    owned = previous.files if previous else {}
     missing: list[str] = []
     changed: list[str] = []
+    claimed: list[str] = []
     diff_parts: list[str] = []
     expected = {**output.generated, MANIFEST: manifest_bytes(output)}
     for rel, content in sorted(expected.items()):
@@ -746,17 +746,16 @@ def check(out: Path, output: Output) -> Drift:
             missing.append(rel)
             continue
         current = target.read_bytes()
-        if current != content:
+        if _claimed(rel, current, content, owned, output.service.package):
+            claimed.append(rel)  # build refuses it: not drift build would repair
+        elif current != content:
             changed.append(rel)
             diff_parts.append(_diff(rel, current, content))
     for rel in sorted(output.user_owned):
         if not os.path.lexists(out / rel):  # as ``plan``: a link, even to nothing, is present
             missing.append(rel)
-    extra = sorted(
-        rel
-        for rel in (previous.files if previous else {})
-        if rel not in output.generated and (out / rel).is_file()
-    )
+    _refuse_claimed(out, claimed)
+    extra = sorted(rel for rel in owned if rel not in output.generated and (out / rel).is_file())
     return Drift(missing, extra, changed, "".join(diff_parts))
 
 

@@ -608,17 +608,16 @@ def _named_types(folder: _Folder, scope: ModuleScope, node: cst.BaseExpression) 
 
 
 def _check_iterator(
-    folder: _Folder, source: _File, scope: ModuleScope, func: cst.FunctionDef, qual: str | None
+    source: _File, func: cst.FunctionDef, qual: str | None, named: list[str]
 ) -> None:
-    """``qual``: what ``func``'s return annotation names (``_annotation_head``). An iterator
-    inside it (``Optional[Iterator[str]]``, ``Annotated[...]``, an alias ``Stream =
-    Iterator[str]``) fails the same way: the service started, and its ``/openapi.json`` and
-    every request answered 500."""
+    """``qual``: what ``func``'s return annotation names (``_annotation_head``); ``named``:
+    every name in it (``_named_types``). An iterator inside it (``Optional[Iterator[str]]``,
+    ``Annotated[...]``, an alias ``Stream = Iterator[str]``) fails the same way: the service
+    started, and its ``/openapi.json`` and every request answered 500."""
     if func.returns is None:
         return
     if qual not in ITERATORS:
-        found = _named_types(folder, scope, func.returns.annotation)
-        qual = next((name for name in found if name in ITERATORS), None)
+        qual = next((name for name in named if name in ITERATORS), None)
         if qual is None:
             return
     short = qual.rsplit(".", 1)[1]
@@ -631,13 +630,14 @@ def _check_iterator(
 
 
 def _check_response_inside(
-    folder: _Folder, source: _File, scope: ModuleScope, func: cst.FunctionDef
+    folder: _Folder, source: _File, func: cst.FunctionDef, named: list[str]
 ) -> None:
-    """A Response class inside a JSON return annotation (``StreamingResponse | None``): pydantic
-    builds no model of it, so Hayhooks does not start; the service started and answered 500."""
+    """A Response class inside a JSON return annotation (``StreamingResponse | None``; ``named``:
+    every name in it): pydantic builds no model of it, so Hayhooks does not start; the service
+    started and answered 500."""
     if func.returns is None:
         return
-    for qual in _named_types(folder, scope, func.returns.annotation):
+    for qual in named:
         if _is_response_subclass(folder, qual):
             short = qual.rsplit(".", 1)[-1]
             source.report(
@@ -801,10 +801,14 @@ _NOT_INSTANCE_METHOD = {
 }
 
 
-def _not_an_instance_method(scope: ModuleScope, func: cst.FunctionDef) -> cst.Decorator | None:
+def _not_an_instance_method(
+    scope: ModuleScope, func: cst.FunctionDef
+) -> tuple[cst.Decorator, str] | None:
+    """The decorator that makes ``func`` no instance method, and how it is written."""
     for decorator in func.decorators:
-        if qualname_of(scope, decorator.decorator) in _NOT_INSTANCE_METHOD:
-            return decorator
+        word = _NOT_INSTANCE_METHOD.get(qualname_of(scope, decorator.decorator) or "")
+        if word is not None:
+            return decorator, word
     return None
 
 
@@ -826,24 +830,14 @@ def _method(
     params: list[Param] = []
     wants_headers = False
     p = func.params
-    decorator = _not_an_instance_method(scope, func)
-    if decorator is not None:
-        word = _NOT_INSTANCE_METHOD[qualname_of(scope, decorator.decorator) or ""]
+    decorated = _not_an_instance_method(scope, func)
+    if decorated is not None:  # reported alone: its parameters are no request's to read
+        decorator, word = decorated
         source.report(
             decorator,
             f"'{func.name.value}' must be an instance method taking 'self' first, not a {word}",
         )
-        return Method(
-            name=func.name.value,
-            is_async=func.asynchronous is not None,
-            params=(),
-            returns=None,
-            return_kind=None,
-            return_description=None,
-            short_description=None,
-            wants_headers=False,
-            is_generator=False,
-        )
+        return Method(func.name.value, func.asynchronous is not None, (), None, None, None, None)
     if isinstance(p.star_arg, cst.Param):
         # Hayhooks makes it a required field and passes it by keyword, which Python refuses:
         # every request would fail with a 500.
@@ -916,9 +910,10 @@ def _method(
         _report(source, problems)
         head, subscripted = _annotation_head(scope, func.returns.annotation)
         return_kind = _return_kind(folder, head, subscripted)
-        _check_iterator(folder, source, scope, func, head)
+        named = _named_types(folder, scope, func.returns.annotation)
+        _check_iterator(source, func, head, named)
         if return_kind is ReturnKind.JSON:
-            _check_response_inside(folder, source, scope, func)
+            _check_response_inside(folder, source, func, named)
         _warn_if_event_source(source, func, folder, head)
     return Method(
         name=func.name.value,
@@ -1221,9 +1216,6 @@ def _start_up_imports(pipeline: PipelineSource, imported: frozenset[str]) -> _St
     contents = dict(pipeline.files)
     paths = frozenset(contents)
 
-    def tree_of(relpath: str) -> ast.Module | None:
-        return _python_reading(f"{pipeline.folder}/{relpath}", contents[relpath]).tree
-
     def names_of(relpath: str) -> frozenset[str] | None:
         reading = _python_reading(f"{pipeline.folder}/{relpath}", contents[relpath])
         if reading.tree is None or reading.problem is not None:
@@ -1242,9 +1234,10 @@ def _start_up_imports(pipeline: PipelineSource, imported: frozenset[str]) -> _St
             for missing in missing_imports(imports, paths, names_of)
         )
 
-    wrapper_tree = tree_of(WRAPPER_FILE) if WRAPPER_FILE in contents else None
-    if wrapper_tree is not None:
-        check_imports(WRAPPER_FILE, wrapper_tree)
+    if WRAPPER_FILE in contents:
+        wrapper = _python_reading(f"{pipeline.folder}/{WRAPPER_FILE}", contents[WRAPPER_FILE])
+        if wrapper.tree is not None:
+            check_imports(WRAPPER_FILE, wrapper.tree)
     seen = set(imported)
     pending = sorted(imported)
     packages: dict[str, tuple[str, int, int]] = {}
